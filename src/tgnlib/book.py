@@ -1,0 +1,271 @@
+"""Build the book: execute every chapter notebook with papermill, write the ledger, render HTML.
+
+Usage (what ``make book`` runs)::
+
+    python -m tgnlib.book --scale ci            # every chapter, then the HTML
+    python -m tgnlib.book --only theory         # one chapter again; the others' outputs are kept
+    python -m tgnlib.book --scale full --no-html
+
+Layout. The repository root holds ``_config.yml``, ``_toc.yml``, ``book/`` (prose pages) and
+``notebooks/`` (clean, jupytext-paired notebooks). The build copies the first three into a staging
+folder (``_build/book``) that mirrors the repository, executes each notebook into
+``_build/book/notebooks/`` (never into ``notebooks/``), and points each notebook's ``output_dir`` at
+the staging folder, so figures land in ``_build/book/figures`` and ledger results in
+``_build/book/results``. Because the staging folder mirrors the repository, the Colab button of
+``notebooks/theory`` opens ``notebooks/theory.ipynb`` of the repository: the clean notebook.
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import nbformat
+import yaml
+
+from .chapter import check_choice
+from .ledger import SCALES, write_ledger_page
+
+STAGED = ("_config.yml", "_toc.yml", "book")
+HIDDEN_TAG = "remove-cell"
+
+
+class NotebookExecutionError(RuntimeError):
+    """A chapter notebook failed; the message names the notebook, the cell and the error."""
+
+
+def find_root(start=None) -> Path:
+    """The repository root: the nearest folder at or above ``start`` holding ``_toc.yml``.
+
+    Parameters
+    ----------
+    start : path or None, default None (the current directory)
+
+    Returns
+    -------
+    pathlib.Path
+    """
+    here = Path(start or Path.cwd()).resolve()
+    for folder in (here, *here.parents):
+        if (folder / "_toc.yml").is_file() and (folder / "notebooks").is_dir():
+            return folder
+    raise FileNotFoundError(f"no _toc.yml with a notebooks/ folder at or above {here}: run from the repository")
+
+
+def toc_notebooks(root) -> list[str]:
+    """Chapter notebooks named in ``_toc.yml``, as paths without suffix (``notebooks/theory``).
+
+    Parameters
+    ----------
+    root : path
+        Repository root.
+
+    Returns
+    -------
+    list of str, in book order
+    """
+    toc = yaml.safe_load((Path(root) / "_toc.yml").read_text(encoding="utf-8"))
+    found: list[str] = []
+
+    def walk(node):
+        if isinstance(node, dict):
+            f = node.get("file")
+            if isinstance(f, str) and f.startswith("notebooks/"):
+                found.append(f.removesuffix(".ipynb").removesuffix(".py"))
+            for value in node.values():
+                walk(value)
+        elif isinstance(node, list):
+            for item in node:
+                walk(item)
+
+    walk(toc)
+    return found
+
+
+def stage_book(root, stage) -> Path:
+    """Copy the book's configuration and prose pages into the staging folder.
+
+    Executed notebooks, figures and results already there are kept, so one chapter can be rerun.
+
+    Parameters
+    ----------
+    root, stage : path
+
+    Returns
+    -------
+    pathlib.Path
+        The staging folder.
+    """
+    root, stage = Path(root), Path(stage)
+    stage.mkdir(parents=True, exist_ok=True)
+    for name in STAGED:
+        src, dst = root / name, stage / name
+        if src.is_dir():
+            shutil.copytree(src, dst, dirs_exist_ok=True)
+        else:
+            shutil.copy2(src, dst)
+    return stage
+
+
+def hide_injected_parameters(path) -> int:
+    """Tag papermill's injected-parameters cell so the book does not show it.
+
+    Parameters
+    ----------
+    path : path
+        An executed notebook.
+
+    Returns
+    -------
+    int
+        Number of cells tagged.
+    """
+    nb = nbformat.read(path, as_version=4)
+    count = 0
+    for cell in nb.cells:
+        tags = cell.metadata.setdefault("tags", [])
+        if "injected-parameters" in tags and HIDDEN_TAG not in tags:
+            tags.append(HIDDEN_TAG)
+            count += 1
+    nbformat.write(nb, path)
+    return count
+
+
+def execute_notebook(source, destination, parameters: dict, cwd=None) -> Path:
+    """Execute one notebook with papermill, failing with the notebook and cell named.
+
+    Parameters
+    ----------
+    source : path
+        Clean notebook (``.ipynb``).
+    destination : path
+        Executed copy to write.
+    parameters : dict
+        Values injected after the ``parameters`` cell.
+    cwd : path or None
+        Working directory of the kernel.
+
+    Returns
+    -------
+    pathlib.Path
+        ``destination``.
+
+    Raises
+    ------
+    NotebookExecutionError
+        If a cell raises.
+    """
+    import papermill
+    from papermill.exceptions import PapermillExecutionError
+
+    destination = Path(destination)
+    destination.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        papermill.execute_notebook(
+            str(source), str(destination), parameters=parameters, cwd=str(cwd) if cwd else None,
+            kernel_name="python3", progress_bar=True, request_save_on_cell_execute=True,
+        )
+    except PapermillExecutionError as err:
+        raise NotebookExecutionError(
+            f"{source}: cell {err.cell_index} (execution count {err.exec_count}) raised {err.ename}: {err.evalue}\n"
+            f"The partly executed notebook is {destination}."
+        ) from None
+    hide_injected_parameters(destination)
+    return destination
+
+
+def build_html(stage, output) -> Path:
+    """Render the staged book with Jupyter Book 1, treating every warning as an error.
+
+    Parameters
+    ----------
+    stage : path
+        Staging folder (with ``_config.yml``).
+    output : path
+        Passed as ``--path-output``; the site lands in ``<output>/_build/html``.
+
+    Returns
+    -------
+    pathlib.Path
+        The HTML folder.
+    """
+    exe = Path(sys.executable).parent / "jupyter-book"
+    cmd = [str(exe) if exe.exists() else "jupyter-book", "build", str(stage), "--path-output", str(output),
+           "--builder", "html", "-W", "-n", "--keep-going"]
+    subprocess.run(cmd, check=True)
+    return Path(output) / "_build" / "html"
+
+
+def build(scale: str = "ci", only=None, build_dir="_build", html: bool = True, root=None) -> Path:
+    """Execute the chapter notebooks, write the ledger page and (optionally) the HTML.
+
+    Parameters
+    ----------
+    scale : {"ci", "full"}, default "ci"
+    only : list of str or None, default None
+        Chapter names (``"theory"``) to execute; ``None`` executes all of ``_toc.yml``.
+    build_dir : path, default "_build"
+        Everything goes below it: ``book/`` (staging) and ``site/_build/html``.
+    html : bool, default True
+        Render the HTML after executing.
+    root : path or None
+        Repository root (found from the current directory by default).
+
+    Returns
+    -------
+    pathlib.Path
+        The HTML folder, or the staging folder when ``html=False``.
+    """
+    check_choice("scale", scale, SCALES)
+    root = find_root(root)
+    build_dir = (root / build_dir).resolve()
+    stage = stage_book(root, build_dir / "book")
+    chapters = toc_notebooks(root)
+    names = [c.split("/")[-1] for c in chapters]
+    for name in only or []:
+        check_choice("only", name, names)
+    todo = [c for c in chapters if not only or c.split("/")[-1] in only]
+    for i, chapter in enumerate(todo, 1):
+        source = root / f"{chapter}.ipynb"
+        if not source.is_file():
+            raise FileNotFoundError(f"{source} is named in _toc.yml but missing; run `jupytext --sync {chapter}.py`")
+        print(f"[{i}/{len(todo)}] executing {chapter}.ipynb at scale={scale!r}", flush=True)
+        t0 = time.perf_counter()
+        execute_notebook(source, stage / f"{chapter}.ipynb", {"scale": scale, "output_dir": str(stage)}, cwd=stage / "notebooks")
+        print(f"[{i}/{len(todo)}] {chapter} done in {time.perf_counter() - t0:.0f} s", flush=True)
+    missing = [c for c in chapters if not (stage / f"{c}.ipynb").is_file()]
+    if missing:
+        raise FileNotFoundError(f"not executed yet: {missing}; run without --only first")
+    write_ledger_page(stage, stage / "book" / "ledger.md", stage / "book" / "ledger.md")
+    if not html:
+        return stage
+    site = build_html(stage, build_dir / "site")
+    print(f"book written to {site / 'index.html'}", flush=True)
+    return site
+
+
+def main(argv=None) -> int:
+    """Command-line entry point (``python -m tgnlib.book --help``)."""
+    parser = argparse.ArgumentParser(prog="python -m tgnlib.book", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--scale", default="ci", help=f"one of {SCALES} (default ci)")
+    parser.add_argument("--only", nargs="+", metavar="CHAPTER", help="execute only these chapters (e.g. theory)")
+    parser.add_argument("--build-dir", default="_build", help="build folder (default _build)")
+    parser.add_argument("--no-html", action="store_true", help="execute and write the ledger, skip the HTML")
+    args = parser.parse_args(argv)
+    try:
+        build(args.scale, args.only, args.build_dir, html=not args.no_html)
+    except (NotebookExecutionError, ValueError, FileNotFoundError) as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 1
+    except subprocess.CalledProcessError as err:
+        print(f"error: jupyter-book failed (exit {err.returncode}); see the warnings above", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

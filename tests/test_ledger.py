@@ -1,0 +1,89 @@
+import json
+
+import pytest
+
+from tgnlib import ledger
+
+
+@pytest.fixture
+def out(tmp_path):
+    (tmp_path / "figures").mkdir()
+    (tmp_path / "figures" / "f.png").write_bytes(b"\x89PNG fake")
+    return tmp_path
+
+
+def record(out, **changes):
+    args = dict(verdict="partly", summary="TV {tv:.3f} over {heads} heads", measured={"tv": 0.3281, "heads": 72},
+                scale="ci", data="MiniLM on wiki", figure="figures/f.png", label="claim-t1",
+                provenance={"commit": "abc", "seed": 0})
+    args.update(changes)
+    return ledger.record_claim(out, "T1", **args)
+
+
+def test_claims_list_has_every_section_in_order():
+    claims = ledger.load_claims()
+    ids = [c.id for c in claims]
+    assert ids[:5] == ["T1", "T2", "T3", "T4", "T5"] and len(ids) == len(set(ids)) == 27
+    assert {c.chapter for c in claims} == {"theory", "spinglass", "llm_rank", "brain", "tgn"}
+
+
+def test_record_then_load_roundtrip(out):
+    path = record(out)
+    assert json.loads(path.read_text())["measured"]["heads"] == 72
+    result = ledger.load_results(out)["T1"]
+    assert result.rendered_summary() == "TV 0.328 over 72 heads"
+
+
+def test_numpy_scalars_are_accepted():
+    import numpy as np
+    assert ledger._check_measured({"a": np.float64(1.5), "b": np.int64(3)}) == {"a": 1.5, "b": 3}
+
+
+@pytest.mark.parametrize("changes, match", [
+    (dict(verdict="sort of"), "verdict='sort of'"),
+    (dict(scale="huge"), "scale='huge'"),
+    (dict(summary="{missing}"), "does not fit"),
+    (dict(figure="figures/nope.png"), "does not exist"),
+    (dict(measured={"tv": float("nan"), "heads": 1}), "NaN"),
+    (dict(measured={}), "non-empty"),
+])
+def test_bad_records_are_named(out, changes, match):
+    with pytest.raises(ValueError, match=match):
+        record(out, **changes)
+
+
+def test_unknown_claim_is_named(out):
+    with pytest.raises(ValueError, match="'T9'"):
+        ledger.record_claim(out, "T9", verdict="partly", summary="x", measured={"a": 1}, scale="ci", data="d",
+                            figure="figures/f.png", label="l")
+
+
+def test_ledger_lists_every_claim_and_fills_measured_rows(out):
+    record(out)
+    text = ledger.render_ledger(ledger.load_claims(), ledger.load_results(out))
+    table = [line for line in text.splitlines() if line.startswith("| ") and not line.startswith("| ID")]
+    ids = [line.split("|")[1].strip() for line in table]
+    assert ids[:27] == [c.id for c in ledger.load_claims()]
+    t1 = next(line for line in table if line.startswith("| T1 |"))
+    assert "TV 0.328 over 72 heads" in t1 and "**partly**" in t1 and "{ref}`in the chapter <claim-t1>`" in t1
+    assert "../figures/f.png" in t1
+    assert "not yet measured" in next(line for line in table if line.startswith("| S1 |"))
+    assert "1 of 27 claims measured" in text and "1 partly" in text
+
+
+def test_write_ledger_page_needs_the_marker(out, tmp_path):
+    template = tmp_path / "t.md"
+    template.write_text("# Ledger\n\n" + ledger.TABLE_MARKER + "\n")
+    page = ledger.write_ledger_page(out, template, tmp_path / "book" / "ledger.md")
+    assert "| T1 |" in page.read_text() and ledger.TABLE_MARKER not in page.read_text()
+    template.write_text("# no marker")
+    with pytest.raises(ValueError, match="ledger-table"):
+        ledger.write_ledger_page(out, template, tmp_path / "x.md")
+
+
+def test_chapter_summary(out):
+    record(out)
+    text = ledger.chapter_summary(out, "theory")
+    assert "| T1 | **partly** | TV 0.328 over 72 heads |" in text and "| T2 | not yet measured | |" in text
+    with pytest.raises(ValueError, match="'physics'"):
+        ledger.chapter_summary(out, "physics")

@@ -1,0 +1,70 @@
+import numpy as np
+import pytest
+import torch
+
+from tgnlib import rank
+
+
+def test_identity_has_full_rank_for_every_estimator():
+    ranks = rank.effective_ranks(torch.eye(7, dtype=torch.float64))
+    for name, value in ranks.items():
+        assert float(value) == pytest.approx(7.0, rel=1e-12), name
+
+
+@pytest.mark.parametrize("method, tol", [("svd", 1e-9), ("gram", 1e-6)])
+def test_rank_one_matrix_has_rank_one(method, tol):
+    u, v = torch.randn(20, 1, dtype=torch.float64), torch.randn(1, 9, dtype=torch.float64)
+    for estimator in rank.ESTIMATORS:
+        assert float(rank.effective_rank(u @ v, estimator, method=method)) == pytest.approx(1.0, abs=tol)
+
+
+def test_gram_and_svd_singular_values_agree_on_wide_and_tall():
+    for shape in ((4, 30, 12), (4, 12, 30)):
+        x = torch.randn(*shape, dtype=torch.float64)
+        torch.testing.assert_close(rank.singular_values(x, method="gram"), rank.singular_values(x, method="svd"))
+    with pytest.raises(ValueError, match="'qr'"):
+        rank.singular_values(torch.eye(2), method="qr")
+
+
+def test_known_spectrum_values():
+    # singular values 3, 1: entropy p = (.75, .25); PR = (9 + 1)^2 / (81 + 1); stable = 10 / 9
+    m = torch.diag(torch.tensor([3.0, 1.0], dtype=torch.float64))
+    p = np.array([0.75, 0.25])
+    assert float(rank.effective_rank(m, "entropy")) == pytest.approx(np.exp(-(p * np.log(p)).sum()))
+    assert float(rank.effective_rank(m, "participation")) == pytest.approx(100 / 82)
+    assert float(rank.effective_rank(m, "stable")) == pytest.approx(10 / 9)
+
+
+def test_batched_torch_matches_numpy_loop():
+    x = torch.randn(5, 3, 30, 12, dtype=torch.float64)
+    for estimator in rank.ESTIMATORS:
+        for center in (False, True):
+            batched = rank.effective_rank(x, estimator, center=center).reshape(-1).numpy()
+            loop = rank.effective_rank_numpy_loop(x.reshape(-1, 30, 12).numpy(), estimator, center=center)
+            np.testing.assert_allclose(batched, loop, rtol=1e-9)
+
+
+def test_centering_removes_a_common_offset():
+    x = torch.randn(50, 4, dtype=torch.float64, generator=torch.Generator().manual_seed(0)) + 1000.0
+    assert float(rank.effective_rank(x, center=False)) < 1.05
+    assert float(rank.effective_rank(x, center=True)) > 3.5
+
+
+def test_zero_matrix_has_rank_zero_not_nan():
+    assert float(rank.effective_rank(torch.zeros(4, 3))) == 0.0
+
+
+@pytest.mark.parametrize("bad, match", [
+    (np.ones(5), "matrix"),
+    (np.array([[1.0, np.nan], [0.0, 1.0]]), "NaN"),
+])
+def test_bad_input_is_named(bad, match):
+    with pytest.raises(ValueError, match=match):
+        rank.effective_rank(bad)
+
+
+def test_unknown_estimator_is_named():
+    with pytest.raises(ValueError, match="'renyi'"):
+        rank.effective_rank(torch.eye(3), "renyi")
+    with pytest.raises(ValueError, match="'renyi'"):
+        rank.effective_rank_numpy_loop([np.eye(3)], "renyi")
