@@ -15,7 +15,7 @@ $(STAMP): pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet torch==2.13.0
-	$(PY) -m pip install --quiet -c constraints.txt -e ".[llm,book,dev]"
+	$(PY) -m pip install --quiet -c constraints.txt -e ".[llm,spinglass,book,dev]"
 	touch $@
 
 book: $(STAMP)  ## execute every chapter at SCALE (default ci) and render the book

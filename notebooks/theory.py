@@ -365,9 +365,8 @@ display(ch.caption("Figure T4", "Left: row entropy of attention as the logit mul
 # reading of "geometric entropy", where the effective rank of $A$ changes fastest.
 
 # %%
-near = lambda b: 0.8 <= b <= 1.25
-random_ok = all(near(b) for b in crit.values())
-real_ok = near(float(np.median(crit_heads)))
+random_ok = all(0.8 <= b <= 1.25 for b in crit.values())
+real_ok = 0.8 <= float(np.median(crit_heads)) <= 1.25
 t4_verdict = "reproduced" if random_ok and real_ok else "partly" if random_ok or real_ok else "not reproduced"
 d_spread = max(max(crit[(d, n)] for d in P.head_dims) / min(crit[(d, n)] for d in P.head_dims) for n in P.key_counts)
 ch.record("T4", verdict=t4_verdict, figure=fig_t4, data=f"random Gaussian q, k and {REAL}",
@@ -378,7 +377,7 @@ ch.record("T4", verdict=t4_verdict, figure=fig_t4, data=f"random Gaussian q, k a
           measured=dict(b_min=min(crit.values()), b_max=max(crit.values()), n_lo=min(P.key_counts), n_hi=max(P.key_counts),
                         d_spread=d_spread, rem_lo=criticality.rem_freezing_beta(min(P.key_counts)),
                         rem_hi=criticality.rem_freezing_beta(max(P.key_counts)), b_heads=float(np.median(crit_heads)),
-                        frac_near=float(np.mean([near(b) for b in crit_heads])), r_min=min(crit_rank.values()),
+                        frac_near=float(np.mean((crit_heads >= 0.8) & (crit_heads <= 1.25))), r_min=min(crit_rank.values()),
                         r_max=max(crit_rank.values())),
           notes="1/sqrt(d) removes the d-dependence of the logit variance; the transition then depends on the number of keys.")
 print("T4:", t4_verdict)

@@ -1,0 +1,15 @@
+"""The 3D Edwards-Anderson spin glass and the dynamics compared in chapter 2.2.
+
+* :mod:`~tgnlib.spinglass.lattice` -- couplings, energy, local field, checkerboard split;
+* :mod:`~tgnlib.spinglass.metropolis` -- the vectorised checkerboard Metropolis sweep;
+* :mod:`~tgnlib.spinglass.annealing`, :mod:`~tgnlib.spinglass.tempering` -- SA and parallel tempering;
+* :mod:`~tgnlib.spinglass.langevin` -- soft-spin Langevin (and gradient descent);
+* :mod:`~tgnlib.spinglass.attention` -- two readings of the paper's attention dynamics;
+* :mod:`~tgnlib.spinglass.reference` -- reference energies and the dwave-samplers baseline;
+* :mod:`~tgnlib.spinglass.experiment` -- all methods at one budget, cached and resumable.
+"""
+
+from .lattice import check_couplings, energy, load_couplings, local_field, make_couplings
+from .trace import Trace
+
+__all__ = ["Trace", "check_couplings", "energy", "load_couplings", "local_field", "make_couplings"]

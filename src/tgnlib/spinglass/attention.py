@@ -1,0 +1,117 @@
+"""Two readings of the paper's "attention dynamics" (it gives no equations; both readings are ours).
+
+Both are the Langevin dynamics of :mod:`tgnlib.spinglass.langevin` with one extra term in the drift.
+
+(a) **Geometric smoothing** (:func:`attention_smoothing`): the force is passed through a softmax
+    heat kernel over lattice sites, ``F <- (1 - mix) F + mix K F`` with
+    ``K_ij = softmax_j(-d_ij^2 / 2 sigma^2)`` and ``d_ij`` the periodic lattice distance: a non-local
+    preconditioner, the heat kernel K_tau of section 2.1 acting on the physical lattice. Cost: a dense
+    N x N attention matrix applied to every replica, ``2 N^2`` FLOPs per replica per step.
+
+(b) **Attention over replicas** (:func:`replica_attention`): each replica r attends to the population,
+    ``w_rs = softmax_s(-(e_s - min e) / temperature + overlap * q_rs)`` with ``e_s`` the energy per spin
+    of ``sign(x_s)`` and ``q_rs = x_r . x_s / N``, and is pulled toward the attended configuration:
+    ``F_r <- F_r + pull * (sum_s w_rs x_s - x_r)``, in the spirit of consensus-based optimisation.
+    Cost: ``4 R^2 N`` FLOPs per step (overlaps and the weighted sum).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+
+from .langevin import langevin
+from .trace import Trace
+
+
+def lattice_heat_kernel(L: int, sigma: float, device="cpu") -> torch.Tensor:
+    """Row-normalised Gaussian kernel over the sites of a periodic L^3 lattice, (N, N).
+
+    Parameters
+    ----------
+    L : int
+    sigma : float
+        Width, in lattice spacings.
+    device : str or torch.device
+
+    Returns
+    -------
+    torch.Tensor, shape (L^3, L^3), rows summing to 1
+    """
+    if sigma <= 0:
+        raise ValueError(f"sigma must be positive; got sigma={sigma}")
+    c = torch.stack(torch.meshgrid(*(torch.arange(L),) * 3, indexing="ij"), -1).reshape(-1, 3).float()
+    diff = (c[:, None, :] - c[None, :, :]).abs()
+    diff = torch.minimum(diff, L - diff)
+    return torch.softmax(-(diff**2).sum(-1) / (2 * sigma**2), dim=1).to(device)
+
+
+def attention_smoothing(J, sweeps: int, replicas: int = 16, sigma: float = 1.0, mix: float = 0.5, seed: int = 0,
+                        device="cpu", n_records: int = 40, **langevin_kwargs) -> Trace:
+    """Reading (a): Langevin with its force smoothed by a softmax heat kernel over sites.
+
+    Parameters
+    ----------
+    J, sweeps, replicas, seed, device, n_records : as in :func:`tgnlib.spinglass.langevin.langevin`
+    sigma : float, default 1.0
+        Kernel width in lattice spacings.
+    mix : float, default 0.5
+        Weight of the smoothed force, in [0, 1].
+    **langevin_kwargs
+        ``step``, ``t_start``, ``well`` of the underlying Langevin dynamics.
+
+    Returns
+    -------
+    Trace
+        ``extra_flops``: dense attention FLOPs per instance.
+    """
+    if not 0 <= mix <= 1:
+        raise ValueError(f"mix must be in [0, 1]; got mix={mix}")
+    L = torch.as_tensor(J).shape[-1]
+    n = L**3
+    kernel = lattice_heat_kernel(L, sigma, device)
+
+    def smooth(x, force, _energy):
+        flat = force.reshape(-1, n)
+        smoothed = (flat @ kernel.T).reshape(force.shape)
+        return (1 - mix) * force + mix * smoothed, 2.0 * n * n * force.shape[1]
+
+    return langevin(J, sweeps, replicas, seed=seed, device=device, n_records=n_records, nonlocal_term=smooth,
+                    method="attention (a): smoothed force", **langevin_kwargs)
+
+
+def replica_attention(J, sweeps: int, replicas: int = 16, pull: float = 0.5, temperature: float = 0.02, overlap: float = 1.0,
+                      seed: int = 0, device="cpu", n_records: int = 40, **langevin_kwargs) -> Trace:
+    """Reading (b): Langevin replicas that attend to the population and move toward what they attend to.
+
+    Parameters
+    ----------
+    J, sweeps, replicas, seed, device, n_records : as in :func:`tgnlib.spinglass.langevin.langevin`
+    pull : float, default 0.5
+        Strength of the pull toward the attended configuration.
+    temperature : float, default 0.02
+        Softmax temperature on energies per spin.
+    overlap : float, default 1.0
+        Weight of the overlap ``q_rs`` in the logits (0: every replica attends alike).
+    **langevin_kwargs
+        ``step``, ``t_start``, ``well``.
+
+    Returns
+    -------
+    Trace
+    """
+    if temperature <= 0 or pull < 0:
+        raise ValueError(f"need temperature > 0 and pull >= 0; got temperature={temperature}, pull={pull}")
+
+    def attend(x, force, energy):
+        i, r = x.shape[:2]
+        n = x[0, 0].numel()
+        flat = x.reshape(i, r, n)
+        e = energy / n
+        q = flat @ flat.transpose(1, 2) / n  # (I, R, R)
+        logits = -(e - e.min(dim=1, keepdim=True).values).unsqueeze(1) / temperature + overlap * q
+        target = torch.softmax(logits, dim=-1) @ flat
+        return force + pull * (target.reshape(x.shape) - x), 4.0 * r * r * n
+
+    return langevin(J, sweeps, replicas, seed=seed, device=device, n_records=n_records, nonlocal_term=attend,
+                    method="attention (b): replica attention", **langevin_kwargs)

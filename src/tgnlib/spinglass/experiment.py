@@ -1,0 +1,95 @@
+"""Run every method on the same instances at the same budget, with an on-disk cache so that a
+killed run resumes where it stopped (each finished (method, L) is skipped on the next call)."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+
+import numpy as np
+
+from .annealing import simulated_annealing
+from .attention import attention_smoothing, replica_attention
+from .langevin import langevin
+from .reference import dwave_annealing
+from .tempering import parallel_tempering
+from .trace import Trace
+
+METHODS = {
+    "langevin": (langevin, {}),
+    "gradient descent": (langevin, {"t_start": 0.0, "method": "gradient descent (Langevin at T = 0)"}),
+    "simulated annealing": (simulated_annealing, {}),
+    "parallel tempering": (parallel_tempering, {}),
+    "attention (a)": (attention_smoothing, {}),
+    "attention (b)": (replica_attention, {}),
+    "dwave-samplers": (dwave_annealing, {}),
+}
+
+
+def code_fingerprint() -> str:
+    """Short hash of this package's source, part of every cache key: changed code never reuses old runs."""
+    digest = hashlib.sha256()
+    for path in sorted(Path(__file__).parent.glob("*.py")):
+        digest.update(path.read_bytes())
+    return digest.hexdigest()[:10]
+
+
+def save_trace(trace: Trace, path) -> None:
+    """Write a :class:`Trace` as ``.npz`` (arrays) plus JSON (the rest)."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    np.savez(path.with_suffix(".npz"), sweeps=trace.sweeps, wall_time=trace.wall_time, best_energy=trace.best_energy)
+    meta = {"method": trace.method, "L": trace.L, "extra_flops": trace.extra_flops, "info": trace.info}
+    path.with_suffix(".json").write_text(json.dumps(meta, default=lambda o: np.asarray(o).tolist()))
+
+
+def load_trace(path) -> Trace:
+    """Read a trace written by :func:`save_trace`."""
+    path = Path(path)
+    arrays = np.load(path.with_suffix(".npz"))
+    meta = json.loads(path.with_suffix(".json").read_text())
+    return Trace(meta["method"], meta["L"], arrays["sweeps"], arrays["wall_time"], arrays["best_energy"], meta["extra_flops"], meta["info"])
+
+
+def run_method(name: str, J, sweeps: int, replicas: int, seed: int, device, cache_dir=None, **kwargs) -> Trace:
+    """Run one method of ``METHODS`` (or load its cached result).
+
+    Parameters
+    ----------
+    name : str
+        A key of ``METHODS``.
+    J : tensor, shape (I, 3, L, L, L)
+    sweeps : int
+        Budget per instance, all replicas together.
+    replicas : int
+        Population size (PT: temperatures of one ladder, so its budget is the same).
+    seed : int
+    device : str or torch.device
+    cache_dir : path or None
+        Folder of finished runs; ``None`` disables caching.
+    **kwargs
+        Passed to the method.
+
+    Returns
+    -------
+    Trace
+    """
+    if name not in METHODS:
+        raise ValueError(f"method={name!r} is not one of {sorted(METHODS)}")
+    fn, defaults = METHODS[name]
+    L = int(np.shape(J)[-1])
+    key = f"{name.replace(' ', '_').replace('(', '').replace(')', '')}_L{L}_I{np.shape(J)[0]}_b{sweeps}_r{replicas}_s{seed}_{code_fingerprint()}"
+    path = Path(cache_dir) / key if cache_dir else None
+    if path is not None and path.with_suffix(".json").is_file():
+        return load_trace(path)
+    args = {**defaults, **kwargs}
+    if name == "parallel tempering":
+        trace = fn(J, sweeps, n_temps=replicas, seed=seed, device=device, **args)
+    elif name == "dwave-samplers":
+        trace = fn(J, sweeps, replicas=replicas, seed=seed, **args)
+    else:
+        trace = fn(J, sweeps, replicas=replicas, seed=seed, device=device, **args)
+    if path is not None:
+        save_trace(trace, path)
+    return trace
