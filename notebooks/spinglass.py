@@ -74,9 +74,8 @@ from tqdm.auto import tqdm
 from tgnlib.chapter import start_chapter
 from tgnlib.ledger import chapter_summary
 from tgnlib.spinglass import make_couplings
-from tgnlib.spinglass.experiment import METHODS, run_method
-from tgnlib.spinglass.reference import (E_INF_GAUSSIAN_3D, THETA_3D, finite_size_energy, fit_finite_size_amplitude,
-                                        reference_energies)
+from tgnlib.spinglass.experiment import METHODS, run_method, run_reference
+from tgnlib.spinglass.reference import E_INF_GAUSSIAN_3D, THETA_3D, finite_size_energy, fit_finite_size_amplitude
 from tgnlib.spinglass.tempering import default_ladder_size
 
 ch = start_chapter("spinglass", scale=scale, seed=seed, device=device, output_dir=output_dir)
@@ -97,7 +96,8 @@ print(P)
 # ## Instances, runs and reference energies
 #
 # For each $L$ we draw the instances from the seed, run every method on all of them at the same budget
-# (finished runs are cached, so a killed `full` run resumes), then run two long independent PT chains
+# (finished runs are cached, and parallel tempering writes checkpoints, so a killed `full` run resumes where
+# it stopped), then run two long independent PT chains
 # per instance. The reference $e_\mathrm{ref}$ of an instance is the lowest energy any run reached; it
 # counts as a *likely ground state* only when both long PT chains found it.
 
@@ -109,7 +109,7 @@ for L in P.sizes:
     for name in tqdm(METHODS, desc=f"L = {L}", leave=False):
         pop = default_ladder_size(L) if name == "parallel tempering" else P.replicas
         runs[(name, L)] = run_method(name, J, P.budget, pop, seed=ch.seed, device=ch.device, cache_dir=cache)
-    refs[L] = reference_energies(J, P.reference_sweeps[L] * default_ladder_size(L), device=ch.device)
+    refs[L] = run_reference(J, P.reference_sweeps[L] * default_ladder_size(L), device=ch.device, cache_dir=cache)
 e_ref = {L: np.minimum(refs[L]["energy"], np.min([runs[(m, L)].final for m in METHODS], axis=0)) for L in P.sizes}
 residual = {(m, L): runs[(m, L)].final - e_ref[L] for m in METHODS for L in P.sizes}
 for L in P.sizes:

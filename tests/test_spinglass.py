@@ -156,3 +156,23 @@ def test_finite_size_amplitude_fit_recovers_a():
 def test_bad_arguments_are_named(call, match):
     with pytest.raises(ValueError, match=match):
         call()
+
+
+def test_killed_parallel_tempering_resumes_exactly(tmp_path):
+    J = lattice.make_couplings(4, 2, seed=7)
+    whole = tempering.parallel_tempering(J, 8 * 300, n_temps=8, seed=3)
+    ckpt = tmp_path / "pt.ckpt"
+    with pytest.raises(tempering.Interrupted):
+        tempering.parallel_tempering(J, 8 * 300, n_temps=8, seed=3, checkpoint=ckpt, checkpoint_every=40, stop_after=130)
+    assert ckpt.is_file()
+    resumed = tempering.parallel_tempering(J, 8 * 300, n_temps=8, seed=3, checkpoint=ckpt, checkpoint_every=40)
+    assert np.array_equal(whole.best_energy, resumed.best_energy) and np.array_equal(whole.sweeps, resumed.sweeps)
+    assert whole.info["swap_rates"] == resumed.info["swap_rates"] and not ckpt.exists()
+
+
+def test_reference_is_cached(tmp_path):
+    J = lattice.make_couplings(4, 2, seed=1)
+    first = experiment.run_reference(J, 8 * 100, cache_dir=tmp_path)
+    second = experiment.run_reference(J, 8 * 100, cache_dir=tmp_path)
+    assert np.array_equal(first["energy"], second["energy"]) and np.array_equal(first["confirmed"], second["confirmed"])
+    assert first["chain_best"].shape == (2, 2)

@@ -12,7 +12,7 @@ import numpy as np
 from .annealing import simulated_annealing
 from .attention import attention_smoothing, replica_attention
 from .langevin import langevin
-from .reference import dwave_annealing
+from .reference import dwave_annealing, reference_energies, summarise_reference
 from .tempering import parallel_tempering
 from .trace import Trace
 
@@ -85,7 +85,8 @@ def run_method(name: str, J, sweeps: int, replicas: int, seed: int, device, cach
         return load_trace(path)
     args = {**defaults, **kwargs}
     if name == "parallel tempering":
-        trace = fn(J, sweeps, n_temps=replicas, seed=seed, device=device, **args)
+        ckpt = path.with_suffix(".ckpt") if path is not None else None
+        trace = fn(J, sweeps, n_temps=replicas, seed=seed, device=device, checkpoint=ckpt, **args)
     elif name == "dwave-samplers":
         trace = fn(J, sweeps, replicas=replicas, seed=seed, **args)
     else:
@@ -93,3 +94,28 @@ def run_method(name: str, J, sweeps: int, replicas: int, seed: int, device, cach
     if path is not None:
         save_trace(trace, path)
     return trace
+
+
+def run_reference(J, sweeps: int, chains: int = 2, seed: int = 12345, device="cpu", cache_dir=None) -> dict:
+    """:func:`~tgnlib.spinglass.reference.reference_energies`, cached and checkpointed like :func:`run_method`.
+
+    Parameters
+    ----------
+    J : tensor, shape (I, 3, L, L, L)
+    sweeps : int
+        Budget per chain (sweeps of its whole ladder).
+    chains, seed, device : as in :func:`~tgnlib.spinglass.reference.reference_energies`
+    cache_dir : path or None
+
+    Returns
+    -------
+    dict
+    """
+    L = int(np.shape(J)[-1])
+    path = Path(cache_dir) / f"reference_L{L}_I{np.shape(J)[0]}_b{sweeps}_c{chains}_s{seed}_{code_fingerprint()}" if cache_dir else None
+    if path is not None and path.with_suffix(".json").is_file():
+        return summarise_reference(load_trace(path), sweeps)
+    result = reference_energies(J, sweeps, chains, seed, device, checkpoint=path.with_suffix(".ckpt") if path else None)
+    if path is not None:
+        save_trace(result["trace"], path)
+    return result

@@ -34,7 +34,7 @@ def fit_finite_size_amplitude(L, e, e_inf: float = E_INF_GAUSSIAN_3D, theta: flo
     return float(np.dot(x, np.asarray(e) - e_inf) / np.dot(x, x))
 
 
-def reference_energies(J, sweeps: int, chains: int = 2, seed: int = 12345, device="cpu") -> dict:
+def reference_energies(J, sweeps: int, chains: int = 2, seed: int = 12345, device="cpu", checkpoint=None) -> dict:
     """Long parallel-tempering runs with independent chains, per instance.
 
     Parameters
@@ -47,6 +47,8 @@ def reference_energies(J, sweeps: int, chains: int = 2, seed: int = 12345, devic
     seed : int, default 12345
         Different from the compared runs' seeds.
     device : str or torch.device
+    checkpoint : path or None
+        Passed to :func:`~tgnlib.spinglass.tempering.parallel_tempering`, so a killed run resumes.
 
     Returns
     -------
@@ -56,8 +58,13 @@ def reference_energies(J, sweeps: int, chains: int = 2, seed: int = 12345, devic
     """
     if chains < 2:
         raise ValueError(f"a reference needs at least 2 independent chains; got chains={chains}")
-    trace = parallel_tempering(J, sweeps * chains, chains=chains, seed=seed, device=device)
-    best = trace.info["chain_best"]
+    trace = parallel_tempering(J, sweeps * chains, chains=chains, seed=seed, device=device, checkpoint=checkpoint)
+    return summarise_reference(trace, sweeps)
+
+
+def summarise_reference(trace: Trace, sweeps: int) -> dict:
+    """The reference dictionary of :func:`reference_energies` from its parallel-tempering trace."""
+    best = np.asarray(trace.info["chain_best"])
     low = best.min(1)
     confirmed = (np.abs(best - low[:, None]) < 1e-6).sum(1) >= 2
     return {"energy": low, "confirmed": confirmed, "chain_best": best, "sweeps": sweeps, "trace": trace}

@@ -8,6 +8,8 @@ temperatures (a permutation) rather than configurations, which is equivalent and
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import torch
 
@@ -40,8 +42,13 @@ def default_ladder_size(L: int) -> int:
     return int(np.clip(round(8 + (L - 4) * 3), 8, 32))
 
 
+class Interrupted(RuntimeError):
+    """A run stopped early on request after saving its checkpoint; call again to resume."""
+
+
 def parallel_tempering(J, sweeps: int, n_temps: int | None = None, chains: int = 1, t_min: float = 0.2, t_max: float = 2.0,
-                       seed: int = 0, device="cpu", n_records: int = 40) -> Trace:
+                       seed: int = 0, device="cpu", n_records: int = 40, checkpoint=None, checkpoint_every: int = 2000,
+                       stop_after: int | None = None) -> Trace:
     """Parallel tempering on every instance, best energy over all replicas.
 
     Parameters
@@ -60,6 +67,15 @@ def parallel_tempering(J, sweeps: int, n_temps: int | None = None, chains: int =
     seed : int, default 0
     device : str or torch.device, default "cpu"
     n_records : int, default 40
+    checkpoint : path or None, default None
+        File holding the run's state (spins, temperature permutation, counters, records, random
+        generator). Written every ``checkpoint_every`` ladder sweeps; if it exists when the run starts,
+        the run resumes from it and continues exactly as if it had never stopped. Deleted at the end.
+    checkpoint_every : int, default 2000
+        Ladder sweeps between checkpoints.
+    stop_after : int or None, default None
+        Save a checkpoint and raise :class:`Interrupted` after this many ladder sweeps in this call
+        (to split a long run over several sessions; also how the tests simulate a killed run).
 
     Returns
     -------
@@ -85,7 +101,21 @@ def parallel_tempering(J, sweeps: int, n_temps: int | None = None, chains: int =
     chain_best = torch.full((n_inst, chains), float("inf"), dtype=torch.float64, device=device)
     rec = Recorder("parallel tempering", L, n_inst, steps * r, n_records, device)
     beta_of = torch.empty(n_inst, r, device=device)
-    for t in range(steps):
+    start = 0
+    if checkpoint is not None and Path(checkpoint).is_file():
+        state = torch.load(checkpoint, map_location=device, weights_only=False)
+        spins = [state["spins"][0].to(device), state["spins"][1].to(device)]
+        replica_at, accepted, tried, chain_best = (state[k].to(device) for k in ("replica_at", "accepted", "tried", "chain_best"))
+        g.set_state(state["generator"])
+        rec.load_state(state["recorder"])
+        start = state["t"]
+    for t in range(start, steps):
+        if checkpoint is not None and t > start and ((t - start) % checkpoint_every == 0 or (stop_after and t - start == stop_after)):
+            Path(checkpoint).parent.mkdir(parents=True, exist_ok=True)
+            torch.save({"t": t, "spins": spins, "replica_at": replica_at, "accepted": accepted, "tried": tried,
+                        "chain_best": chain_best, "generator": g.get_state(), "recorder": rec.state()}, checkpoint)
+            if stop_after and t - start == stop_after:
+                raise Interrupted(f"parallel tempering stopped after {stop_after} ladder sweeps; state saved to {checkpoint}")
         beta_of.scatter_(1, replica_at.reshape(n_inst, r), ladder.repeat(chains).expand(n_inst, -1))
         metropolis_sweeps(cb, spins, beta_of.view(n_inst, r, 1, 1, 1), 1, g, chunk=1)
         energy = colour_energy(cb, spins)  # (I, R)
@@ -103,6 +133,8 @@ def parallel_tempering(J, sweeps: int, n_temps: int | None = None, chains: int =
         spent = (t + 1) * r
         if rec.due(spent) or t == steps - 1:
             rec.record(spent)
+    if checkpoint is not None:
+        Path(checkpoint).unlink(missing_ok=True)
     rates = (accepted / tried.clamp(min=1)).cpu().numpy()
     return rec.trace(temperatures=(1 / ladder).cpu().numpy().tolist(), swap_rates=rates.tolist(), steps=steps,
                      chains=chains, chain_best=(chain_best / L**3).cpu().numpy())

@@ -82,6 +82,17 @@ class Recorder:
         self.times.append(time.perf_counter() - self.start)
         self.energies.append((self.best / self.n).cpu().numpy())
 
+    def state(self) -> dict:
+        """Everything needed to resume recording (for checkpoints); wall time is stored as elapsed."""
+        return {"best": self.best.cpu(), "marks": list(self.marks), "sweeps": list(self.sweeps), "times": list(self.times),
+                "energies": list(self.energies), "elapsed": time.perf_counter() - self.start}
+
+    def load_state(self, state: dict) -> None:
+        """Restore :meth:`state`; the clock continues from the stored elapsed time."""
+        self.best = state["best"].to(self.best.device)
+        self.marks, self.sweeps, self.times, self.energies = state["marks"], state["sweeps"], state["times"], state["energies"]
+        self.start = time.perf_counter() - state["elapsed"]
+
     def trace(self, extra_flops: float = 0.0, **info) -> Trace:
         """The finished :class:`Trace`."""
         return Trace(self.method, self.L, np.array(self.sweeps, dtype=float), np.array(self.times),
