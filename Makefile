@@ -11,11 +11,12 @@ export TRANSFORMERS_OFFLINE ?= 1
 
 .PHONY: book test test-browser benchmarks sync clean
 
-$(STAMP): pyproject.toml constraints.txt
+$(STAMP): pyproject.toml constraints.txt requirements-nodeps.txt
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet torch==2.13.0
 	$(PY) -m pip install --quiet -c constraints.txt -e ".[llm,spinglass,book,dev]"
+	$(PY) -m pip install --quiet --no-deps -r requirements-nodeps.txt
 	touch $@
 
 book: $(STAMP)  ## execute every chapter at SCALE (default ci) and render the book

@@ -68,3 +68,11 @@ def test_unknown_estimator_is_named():
         rank.effective_rank(torch.eye(3), "renyi")
     with pytest.raises(ValueError, match="'renyi'"):
         rank.effective_rank_numpy_loop([np.eye(3)], "renyi")
+
+
+def test_float32_gram_is_within_its_documented_accuracy():
+    x = torch.randn(16, 40, 96, generator=torch.Generator().manual_seed(0)) * torch.logspace(0, -2, 96)
+    exact = rank.effective_rank(x.double(), method="svd")
+    fast = rank.effective_rank(x, method="gram")
+    assert fast.dtype == torch.float32
+    assert ((fast.double() - exact).abs() / exact).max() < 1e-3

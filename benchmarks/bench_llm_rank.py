@@ -1,0 +1,73 @@
+"""Rank extraction from a language model vs a plain forward pass of the same batch.
+
+Target (issue 5): hooks + batched rank of every layer at most 1.25x the time of the plain forward pass
+(CPU here, CUDA when available). Also: batched torch rank of all layers vs a per-layer numpy loop, and
+the full measurement (:func:`tgnlib.llm.geometry.measure_model`: three estimators, raw and
+standardised, per sequence and pooled) for reference. Model: SmolLM2-135M-Instruct (packaged, 4-bit
+weights dequantised to float32), 4 sequences of 256 tokens of Wikipedia text.
+
+    python benchmarks/bench_llm_rank.py [--device cuda]
+"""
+
+import argparse
+import time
+from pathlib import Path
+
+import torch
+
+from tgnlib import rank
+from tgnlib.llm.causal import load_causal_lm
+from tgnlib.llm.data import token_blocks
+from tgnlib.llm.geometry import measure_model
+from tgnlib.llm.inside import residual_stream
+from tgnlib.text import load_corpus
+
+
+def best_of(fn, device, repeats=3):
+    out = float("inf")
+    for _ in range(repeats):
+        if device != "cpu":
+            torch.cuda.synchronize()
+        t0 = time.perf_counter()
+        fn()
+        if device != "cpu":
+            torch.cuda.synchronize()
+        out = min(out, time.perf_counter() - t0)
+    return out
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--device", default="cpu")
+    parser.add_argument("--cache", default=str(Path("_build") / "cache" / "llm"))
+    args = parser.parse_args()
+    model, tokenizer = load_causal_lm("SmolLM2-135M-Instruct", device=args.device, cache_dir=args.cache)
+    batch = token_blocks(tokenizer, load_corpus(n_docs=300, seed=0), 256, 4)
+    batch = {k: v.to(args.device) for k, v in batch.items()}
+
+    @torch.no_grad()
+    def plain():
+        model(**batch)
+
+    def extract():
+        stream = residual_stream(model, batch)["pre_norm"]
+        rank.effective_rank(stream, center=True)
+
+    stream = residual_stream(model, batch)["pre_norm"]
+    matrices = stream.reshape(-1, *stream.shape[-2:]).double().cpu().numpy()
+    t_plain = best_of(plain, args.device)
+    t_extract = best_of(extract, args.device)
+    t_torch = best_of(lambda: rank.effective_rank(stream, center=True), args.device)
+    t_loop = best_of(lambda: rank.effective_rank_numpy_loop(matrices, center=True), args.device, repeats=1)
+    t_full = best_of(lambda: measure_model(model, batch), args.device, repeats=1)
+    print(f"SmolLM2-135M, 4 x 256 tokens, {args.device} ({torch.get_num_threads()} threads):")
+    print(f"  plain forward {t_plain:.3f} s; forward + hooks + rank of all {stream.shape[0]} depths {t_extract:.3f} s: "
+          f"ratio {t_extract / t_plain:.2f}x (target <= 1.25x)")
+    print(f"  rank of {len(matrices)} matrices {stream.shape[-2]}x{stream.shape[-1]}: batched torch {t_torch:.3f} s, "
+          f"numpy loop {t_loop:.3f} s, speed-up {t_loop / t_torch:.1f}x")
+    print(f"  full measure_model (3 estimators x raw/standardised x per-sequence/pooled, perplexity): {t_full:.3f} s "
+          f"= {t_full / t_plain:.2f}x the plain forward")
+
+
+if __name__ == "__main__":
+    main()
