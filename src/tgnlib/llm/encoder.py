@@ -160,3 +160,24 @@ def capture_queries_keys(model, batch: dict[str, torch.Tensor]) -> tuple[torch.T
     q = torch.stack([split(captured[2 * i]) for i in range(len(pairs))])
     k = torch.stack([split(captured[2 * i + 1]) for i in range(len(pairs))])
     return q, k
+
+
+@torch.no_grad()
+def encoder_hidden_states(model, batch: dict[str, torch.Tensor]) -> torch.Tensor:
+    """Hidden states of a BERT-type encoder at every depth, shape (layers + 1, B, T, d).
+
+    Depth 0 is the embedding output; BERT is post-norm, so each layer's output is also what the next
+    layer reads (there is no separate pre-norm residual stream as in GPT-2 or Llama).
+
+    Parameters
+    ----------
+    model : a BERT-type ``transformers`` encoder
+    batch : dict with ``input_ids`` and ``attention_mask``, each (B, T)
+
+    Returns
+    -------
+    torch.Tensor
+    """
+    device = next(model.parameters()).device
+    out = model(**{k: v.to(device) for k, v in batch.items()}, output_hidden_states=True)
+    return torch.stack(out.hidden_states)

@@ -130,8 +130,11 @@ def local_field(J: torch.Tensor, s: torch.Tensor) -> torch.Tensor:
 
 
 def random_spins(n_instances: int, n_replicas: int, L: int, generator: torch.Generator, dtype=torch.float32, device="cpu") -> torch.Tensor:
-    """Independent uniformly random +-1 configurations, shape (I, R, L, L, L)."""
-    bits = torch.randint(0, 2, (n_instances, n_replicas, L, L, L), generator=generator)
+    """Independent uniformly random +-1 configurations, shape (I, R, L, L, L).
+
+    Drawn on the generator's device (a CUDA generator cannot fill a CPU tensor), then moved to ``device``.
+    """
+    bits = torch.randint(0, 2, (n_instances, n_replicas, L, L, L), generator=generator, device=generator.device)
     return (2 * bits - 1).to(dtype=dtype, device=device)
 
 
