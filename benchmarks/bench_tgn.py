@@ -1,0 +1,92 @@
+"""TGN hot paths, as ratios against a reference run in the same process (issue 7).
+
+1. Sparse gated attention (only the open query rows) vs dense causal SDPA, T = 2048, d = 512, 8 heads,
+   batch 1, at gate rates 1%, 10%, 50%. Target: at most 0.3x the dense time at 10%.
+2. The linear-recurrence scan at T = 1024: parallel (Hillis-Steele) vs the sequential loop.
+   Target in the issue: parallel at least 5x faster. On a CPU the loop already streams the inputs at
+   memory bandwidth, so expect the parallel scan to be slower there; the target is a GPU one.
+3. Training throughput (forward + backward) of a TGN vs the Transformer of the same width and depth.
+
+    python benchmarks/bench_tgn.py [--device cuda]
+"""
+
+import argparse
+import time
+
+import torch
+
+from tgnlib.tgn import TGNConfig, TGNLanguageModel
+from tgnlib.tgn.attention import CausalSelfAttention
+from tgnlib.tgn.inertial import parallel_scan, sequential_scan
+
+
+def best_of(fn, device, repeats=3):
+    best = float("inf")
+    for _ in range(repeats):
+        if device != "cpu":
+            torch.cuda.synchronize()
+        t0 = time.perf_counter()
+        fn()
+        if device != "cpu":
+            torch.cuda.synchronize()
+        best = min(best, time.perf_counter() - t0)
+    return best
+
+
+@torch.no_grad()
+def sparse_vs_dense(device):
+    torch.manual_seed(0)
+    attn = CausalSelfAttention(512, 8).to(device).eval()
+    x = torch.randn(1, 2048, 512, device=device)
+    t_dense = best_of(lambda: attn(x), device)
+    print(f"1. attention T=2048 d=512 ({device}): dense {t_dense * 1e3:.1f} ms")
+    for rate in (0.01, 0.10, 0.50):
+        rows = torch.rand(1, 2048, generator=torch.Generator().manual_seed(1)).to(device) < rate
+        t_sparse = best_of(lambda: attn.forward_rows(x, rows), device)
+        target = " (target <= 0.30x)" if rate == 0.10 else ""
+        print(f"   gate rate {rate:4.0%}: sparse {t_sparse * 1e3:7.1f} ms = {t_sparse / t_dense:.2f}x dense{target}")
+
+
+@torch.no_grad()
+def scans(device):
+    g = torch.Generator().manual_seed(0)
+    a = torch.rand(4, 1024, 256, 16, generator=g).to(device)
+    b = torch.randn(4, 1024, 256, 16, generator=g).to(device)
+    t_par = best_of(lambda: parallel_scan(a, b), device)
+    t_seq = best_of(lambda: sequential_scan(a, b), device)
+    print(f"2. scan T=1024, (4, 256, 16) per step ({device}): parallel {t_par * 1e3:.1f} ms, sequential {t_seq * 1e3:.1f} ms, "
+          f"parallel is {t_seq / t_par:.2f}x faster (issue target >= 5x)")
+
+
+def throughput(device):
+    x = torch.randint(0, 256, (8, 256), device=device)
+    rates = {}
+    for mode in ("tgn", "transformer"):
+        torch.manual_seed(0)
+        m = TGNLanguageModel(TGNConfig(vocab_size=256, context=256, d_model=256, n_layers=4, n_heads=8, mode=mode,
+                                       inertial="mamba")).to(device)
+        opt = torch.optim.AdamW(m.parameters(), lr=1e-3)
+
+        def step():
+            out = m(x, x.roll(-1, 1))
+            opt.zero_grad()
+            out.loss.backward()
+            opt.step()
+
+        step()
+        rates[mode] = x.numel() / best_of(step, device)
+    print(f"3. training tokens/s ({device}): TGN (Mamba-like) {rates['tgn']:.0f}, Transformer {rates['transformer']:.0f}, "
+          f"ratio {rates['tgn'] / rates['transformer']:.2f}")
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--device", default="cpu")
+    args = parser.parse_args()
+    sparse_vs_dense(args.device)
+    scans(args.device)
+    throughput(args.device)
+
+
+if __name__ == "__main__":
+    main()

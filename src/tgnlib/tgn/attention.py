@@ -1,0 +1,82 @@
+"""The geometric stream: causal self-attention, dense or only for gated query positions.
+
+Sparse execution is what makes the paper's compute claim testable: with a hard gate, attention is
+computed only for the query positions whose gate is open, each still attending to every earlier key
+and value. :func:`attention_flops` counts what was executed.
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+from torch.nn import functional as F
+
+
+def attention_flops(n_queries: int, n_keys: int, d_model: int) -> float:
+    """Multiply-add FLOPs of the score and value products for ``n_queries`` rows over ``n_keys`` keys.
+
+    ``2 * n_queries * n_keys * d_model`` each for ``Q K^T`` and ``A V`` (the projections are counted
+    separately, as dense layers). For causal attention pass the mean number of visible keys.
+    """
+    return 4.0 * n_queries * n_keys * d_model
+
+
+class CausalSelfAttention(nn.Module):
+    """Multi-head causal self-attention with ``scaled_dot_product_attention``."""
+
+    def __init__(self, d_model: int, n_heads: int, dropout: float = 0.0):
+        super().__init__()
+        self.qkv = nn.Linear(d_model, 3 * d_model)
+        self.proj = nn.Linear(d_model, d_model)
+        self.n_heads = n_heads
+        self.dropout = dropout
+
+    def _heads(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        b, t, d = x.shape
+        q, k, v = self.qkv(x).split(d, dim=-1)
+        return tuple(z.view(b, t, self.n_heads, d // self.n_heads).transpose(1, 2) for z in (q, k, v))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """Dense causal attention for every position: (B, T, D) -> (B, T, D)."""
+        q, k, v = self._heads(x)
+        y = F.scaled_dot_product_attention(q, k, v, is_causal=True, dropout_p=self.dropout if self.training else 0.0)
+        return self.proj(y.transpose(1, 2).reshape(x.shape))
+
+    def forward_rows(self, x: torch.Tensor, rows: torch.Tensor) -> tuple[torch.Tensor, float]:
+        """Attention only for the query positions where ``rows`` is True.
+
+        Parameters
+        ----------
+        x : tensor, shape (B, T, D)
+        rows : bool tensor, shape (B, T)
+
+        Returns
+        -------
+        (out, flops)
+            ``out`` (B, T, D) with zeros where ``rows`` is False and, elsewhere, exactly the dense
+            result; ``flops`` the score/value FLOPs executed.
+        """
+        b, t, d = x.shape
+        h = self.n_heads
+        # keys and values for every position; queries only for the open rows (a third of the projection saved)
+        w_q, w_kv = self.qkv.weight.split([d, 2 * d])
+        b_q, b_kv = self.qkv.bias.split([d, 2 * d])
+        k, v = (z.view(b, t, h, d // h).transpose(1, 2) for z in F.linear(x, w_kv, b_kv).split(d, dim=-1))
+        counts = rows.sum(1)
+        n_max = int(counts.max()) if rows.any() else 0
+        out = torch.zeros_like(x)
+        if n_max == 0:
+            return out, 0.0
+        # gather each sample's gated query positions (padded to n_max) and keep keys <= each query's position
+        pos = torch.where(rows, torch.arange(t, device=x.device), t).sort(dim=1).values[:, :n_max]  # (B, n_max), t = padding
+        valid = pos < t
+        safe = pos.clamp(max=t - 1)
+        x_rows = x.gather(1, safe[..., None].expand(-1, -1, d))
+        qs = F.linear(x_rows, w_q, b_q).view(b, n_max, h, d // h).transpose(1, 2)
+        mask = torch.arange(t, device=x.device)[None, None, :] <= safe[:, :, None]  # (B, n_max, T)
+        y = F.scaled_dot_product_attention(qs, k, v, attn_mask=mask[:, None], dropout_p=self.dropout if self.training else 0.0)
+        y = self.proj(y.transpose(1, 2).reshape(b, n_max, d))
+        y = y * valid[..., None]
+        out.scatter_(1, safe[..., None].expand(-1, -1, d), y)
+        flops = attention_flops(1, 1, d) * float((pos.float() + 1).masked_fill(~valid, 0).sum())
+        return out, flops

@@ -1,0 +1,122 @@
+"""The inertial stream: a GRU, or a Mamba-like selective diagonal linear recurrence.
+
+Mamba-like recurrence (Gu and Dao 2023, simplified; plain PyTorch). For each channel c and state n::
+
+    delta_t = softplus(W_delta x_t)                   (input-dependent step, per channel)
+    a_t     = exp(-delta_t * A_cn),   A_cn > 0        (decay in (0, 1))
+    h_t     = a_t * h_{t-1} + delta_t * B_t[n] * x_t[c]
+    y_t[c]  = sum_n C_t[n] * h_t[c, n] + D_c * x_t[c]
+
+The linear recurrence ``h_t = a_t h_{t-1} + b_t`` has two implementations with the same numbers
+(tested): :func:`parallel_scan`, an associative (Hillis-Steele) scan in log2(T) steps, and
+:func:`sequential_scan`, a loop over time. On a GPU the loop is bound by kernel launches and the
+parallel scan wins; on a CPU the loop already streams the inputs at memory bandwidth and is the
+fastest we have (measured in ``benchmarks/bench_tgn.py``), so :func:`scan` picks by device. The
+``mamba-ssm`` CUDA kernels are not used here.
+"""
+
+from __future__ import annotations
+
+import math
+
+import torch
+from torch import nn
+
+
+def parallel_scan(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
+    """All states of ``h_t = a_t * h_{t-1} + b_t`` (``h_{-1} = 0``), along dimension 1.
+
+    Parameters
+    ----------
+    a, b : tensors of the same shape (B, T, ...)
+        Decays and inputs.
+
+    Returns
+    -------
+    torch.Tensor, shape (B, T, ...)
+    """
+    if a.shape != b.shape:
+        raise ValueError(f"a and b must have the same shape; got {tuple(a.shape)} and {tuple(b.shape)}")
+    t_len = a.shape[1]
+    offset = 1
+    while offset < t_len:
+        # combine each step with the one `offset` earlier: (a1, b1) then (a2, b2) = (a1 a2, a2 b1 + b2)
+        b = torch.cat([b[:, :offset], b[:, offset:] + a[:, offset:] * b[:, :-offset]], dim=1)
+        a = torch.cat([a[:, :offset], a[:, offset:] * a[:, :-offset]], dim=1)
+        offset *= 2
+    return b
+
+
+def sequential_scan(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
+    """Reference loop for :func:`parallel_scan` (same arguments and result)."""
+    h = torch.zeros_like(b[:, 0])
+    out = []
+    for t in range(a.shape[1]):
+        h = a[:, t] * h + b[:, t]
+        out.append(h)
+    return torch.stack(out, dim=1)
+
+
+SCANS = ("auto", "parallel", "sequential")
+
+
+def scan(a: torch.Tensor, b: torch.Tensor, method: str = "auto") -> torch.Tensor:
+    """``h_t = a_t * h_{t-1} + b_t`` along dimension 1 by the fastest method for the device.
+
+    Parameters
+    ----------
+    a, b : tensors of the same shape (B, T, ...)
+    method : {"auto", "parallel", "sequential"}, default "auto"
+        ``"auto"``: parallel on CUDA, sequential on the CPU.
+
+    Returns
+    -------
+    torch.Tensor
+    """
+    if method not in SCANS:
+        raise ValueError(f"method={method!r} is not one of {SCANS}")
+    if method == "auto":
+        method = "parallel" if a.is_cuda else "sequential"
+    return parallel_scan(a, b) if method == "parallel" else sequential_scan(a, b)
+
+
+class SelectiveRecurrence(nn.Module):
+    """Mamba-like selective diagonal recurrence over a sequence (B, T, D) -> (B, T, D)."""
+
+    def __init__(self, d_model: int, d_state: int = 8):
+        super().__init__()
+        self.delta = nn.Linear(d_model, d_model)
+        self.bc = nn.Linear(d_model, 2 * d_state)
+        # A_cn in [1, d_state] as in S4D-real: a spread of time scales per channel
+        self.log_a = nn.Parameter(torch.log(torch.arange(1, d_state + 1, dtype=torch.float32)).repeat(d_model, 1))
+        self.skip = nn.Parameter(torch.ones(d_model))
+        nn.init.constant_(self.delta.bias, math.log(math.expm1(0.05)))  # initial step ~0.05
+
+    def coefficients(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """Decays a (B, T, D, N), inputs b (B, T, D, N) and readout C (B, T, N)."""
+        delta = nn.functional.softplus(self.delta(x))  # (B, T, D)
+        b_in, c_out = self.bc(x).chunk(2, dim=-1)  # (B, T, N) each
+        a = torch.exp(-delta.unsqueeze(-1) * torch.exp(self.log_a))
+        b = (delta * x).unsqueeze(-1) * b_in.unsqueeze(-2)
+        return a, b, c_out
+
+    def forward(self, x: torch.Tensor, method: str = "auto") -> torch.Tensor:
+        a, b, c_out = self.coefficients(x)
+        return (scan(a, b, method) * c_out.unsqueeze(-2)).sum(-1) + self.skip * x
+
+
+class InertialStream(nn.Module):
+    """The inertial stream of a TGN block: ``"gru"`` (torch.nn.GRU) or ``"mamba"`` (selective recurrence)."""
+
+    def __init__(self, kind: str, d_model: int, d_state: int = 8):
+        super().__init__()
+        self.kind = kind
+        if kind == "gru":
+            self.net = nn.GRU(d_model, d_model, batch_first=True)
+        elif kind == "mamba":
+            self.net = SelectiveRecurrence(d_model, d_state)
+        else:
+            raise ValueError(f"inertial={kind!r} is not one of ('gru', 'mamba')")
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.net(x)[0] if self.kind == "gru" else self.net(x)

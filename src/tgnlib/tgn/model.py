@@ -1,0 +1,144 @@
+"""The Thermodynamic Gated Network (section 2.5 of the paper) and its baselines, nanoGPT-style.
+
+One TGN block (pre-norm)::
+
+    u       = LN(x)
+    h_inert = InertialStream(u)                       # GRU or Mamba-like recurrence
+    g_t     = sigmoid(w . h_inert_t + b)              # the adaptive entropy regulator, one gate per token
+    h_t     = (1 - g_t) * h_inert_t + g_t * Attention(u)_t
+    x       = x + h;   x = x + MLP(LN(x))
+
+Loss = cross-entropy + lambda * mean(g) (the paper's ``lambda * ||g||_1``, averaged over tokens and
+layers). With ``gate="hard"`` the gate is thresholded and attention runs only for the open positions
+(:meth:`CausalSelfAttention.forward_rows`). Modes ``"inertial"`` (g = 0) and ``"attention"`` (g = 1)
+are the two streams alone inside the same block; ``"transformer"`` is a plain pre-norm Transformer.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+from torch import nn
+from torch.nn import functional as F
+
+from .attention import CausalSelfAttention, attention_flops
+from .config import TGNConfig
+from .inertial import InertialStream
+
+
+class MLP(nn.Module):
+    """Token-wise feed-forward network, width 4d, GELU."""
+
+    def __init__(self, d: int, dropout: float = 0.0):
+        super().__init__()
+        self.net = nn.Sequential(nn.Linear(d, 4 * d), nn.GELU(), nn.Linear(4 * d, d), nn.Dropout(dropout))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.net(x)
+
+
+@dataclass
+class BlockStats:
+    """What one block did: its gate values and the attention FLOPs it executed."""
+
+    gate: torch.Tensor  # (B, T), the gate used (soft values, or 0/1 when hard)
+    gate_soft: torch.Tensor  # (B, T), sigmoid output before any threshold
+    attention_flops: float
+
+
+class TGNBlock(nn.Module):
+    """One block: inertial and geometric streams mixed by a gate (see the module docstring)."""
+
+    def __init__(self, cfg: TGNConfig):
+        super().__init__()
+        self.cfg = cfg
+        self.ln1, self.ln2 = nn.LayerNorm(cfg.d_model), nn.LayerNorm(cfg.d_model)
+        self.mlp = MLP(cfg.d_model, cfg.dropout)
+        self.attn = CausalSelfAttention(cfg.d_model, cfg.n_heads, cfg.dropout) if cfg.mode != "inertial" else None
+        if cfg.mode in ("tgn", "inertial"):
+            self.inertial = InertialStream(cfg.inertial, cfg.d_model, cfg.d_state)
+        if cfg.mode == "tgn":
+            self.gate = nn.Linear(cfg.d_model, 1)
+            nn.init.zeros_(self.gate.weight)
+            nn.init.constant_(self.gate.bias, cfg.gate_bias)
+
+    def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, BlockStats]:
+        cfg, (b, t, d) = self.cfg, x.shape
+        u = self.ln1(x)
+        causal_flops = attention_flops(1, 1, d) * b * t * (t + 1) / 2
+        if cfg.mode == "transformer" or cfg.mode == "attention":
+            h, ones = self.attn(u), torch.ones(b, t, device=x.device)
+            stats = BlockStats(ones, ones, causal_flops)
+        elif cfg.mode == "inertial":
+            h, zeros = self.inertial(u), torch.zeros(b, t, device=x.device)
+            stats = BlockStats(zeros, zeros, 0.0)
+        else:
+            h_inert = self.inertial(u)
+            g_soft = torch.sigmoid(self.gate(h_inert)).squeeze(-1)  # (B, T)
+            if cfg.gate == "hard":
+                open_rows = g_soft > cfg.gate_threshold
+                att, flops = self.attn.forward_rows(u, open_rows)
+                g = open_rows.to(x.dtype)
+            else:
+                att, flops, g = self.attn(u), causal_flops, g_soft
+            h = (1 - g).unsqueeze(-1) * h_inert + g.unsqueeze(-1) * att
+            stats = BlockStats(g, g_soft, flops)
+        x = x + h
+        return x + self.mlp(self.ln2(x)), stats
+
+
+@dataclass
+class TGNOutput:
+    """Logits, losses and gate statistics of one forward pass."""
+
+    logits: torch.Tensor
+    loss: torch.Tensor | None  # cross-entropy + lambda * mean(gate), when targets were given
+    ce: torch.Tensor | None
+    gates: list[BlockStats]
+
+    @property
+    def gate_rate(self) -> float:
+        """Mean gate over tokens and layers (the paper's "gate rate")."""
+        return float(torch.stack([s.gate.detach().float().mean() for s in self.gates]).mean())
+
+    @property
+    def attention_flops(self) -> float:
+        """Score/value FLOPs of attention actually executed in this pass, all layers."""
+        return float(sum(s.attention_flops for s in self.gates))
+
+
+class TGNLanguageModel(nn.Module):
+    """Token and position embeddings, ``n_layers`` blocks, final norm, tied output head."""
+
+    def __init__(self, cfg: TGNConfig):
+        super().__init__()
+        self.cfg = cfg
+        self.tok = nn.Embedding(cfg.vocab_size, cfg.d_model)
+        self.pos = nn.Embedding(cfg.context, cfg.d_model)
+        self.drop = nn.Dropout(cfg.dropout)
+        self.blocks = nn.ModuleList(TGNBlock(cfg) for _ in range(cfg.n_layers))
+        self.ln_f = nn.LayerNorm(cfg.d_model)
+        self.head = nn.Linear(cfg.d_model, cfg.vocab_size, bias=False)
+        self.head.weight = self.tok.weight
+
+    def n_params(self) -> int:
+        """Number of trainable parameters (tied weights counted once)."""
+        return sum(p.numel() for p in self.parameters())
+
+    def forward(self, idx: torch.Tensor, targets: torch.Tensor | None = None) -> TGNOutput:
+        """Next-token logits for ``idx`` (B, T); with ``targets`` (B, T) also the losses."""
+        b, t = idx.shape
+        if t > self.cfg.context:
+            raise ValueError(f"sequence length {t} exceeds TGNConfig.context={self.cfg.context}")
+        x = self.drop(self.tok(idx) + self.pos(torch.arange(t, device=idx.device)))
+        stats = []
+        for block in self.blocks:
+            x, s = block(x)
+            stats.append(s)
+        logits = self.head(self.ln_f(x))
+        if targets is None:
+            return TGNOutput(logits, None, None, stats)
+        ce = F.cross_entropy(logits.reshape(-1, logits.shape[-1]), targets.reshape(-1))
+        penalty = torch.stack([s.gate_soft.mean() for s in stats]).mean() if self.cfg.mode == "tgn" else ce.new_zeros(())
+        return TGNOutput(logits, ce + self.cfg.lam * penalty, ce, stats)

@@ -1,0 +1,123 @@
+import itertools
+
+import pytest
+import torch
+
+from tgnlib.tgn import TGNConfig, TGNLanguageModel
+from tgnlib.tgn.attention import CausalSelfAttention
+from tgnlib.tgn.inertial import parallel_scan, scan, sequential_scan
+from tgnlib.tgn.model import TGNBlock
+
+VARIANTS = [dict(mode=m, inertial=i) for m, i in itertools.product(("tgn", "inertial", "attention", "transformer"), ("gru", "mamba"))]
+VARIANTS.append(dict(mode="tgn", inertial="mamba", gate="hard", gate_bias=0.3))
+
+
+def model(seed=0, **kw):
+    torch.manual_seed(seed)
+    return TGNLanguageModel(TGNConfig(vocab_size=50, context=24, d_model=32, n_layers=2, n_heads=4, **kw)).eval()
+
+
+@pytest.mark.parametrize("kw", VARIANTS, ids=lambda kw: "-".join(str(v) for v in kw.values()))
+def test_causality_changing_a_later_token_never_changes_earlier_outputs(kw):
+    m = model(**kw)
+    x = torch.randint(0, 50, (2, 20), generator=torch.Generator().manual_seed(1))
+    for t in (0, 7, 18):
+        y = x.clone()
+        y[:, t + 1] = (y[:, t + 1] + 1) % 50
+        with torch.no_grad():
+            a, b = m(x).logits, m(y).logits
+        torch.testing.assert_close(a[:, : t + 1], b[:, : t + 1], rtol=0, atol=1e-5)
+        assert not torch.allclose(a[:, t + 1 :], b[:, t + 1 :])
+
+
+def test_gate_is_in_unit_interval_and_loss_adds_lambda_mean_gate():
+    m = model(mode="tgn", lam=0.3, gate_bias=-1.0)
+    x = torch.randint(0, 50, (3, 16))
+    out = m(x, x.roll(-1, 1))
+    gates = torch.stack([s.gate_soft for s in out.gates])
+    assert (gates >= 0).all() and (gates <= 1).all()
+    torch.testing.assert_close(out.loss - out.ce, 0.3 * gates.mean())
+    assert out.gate_rate == pytest.approx(float(gates.detach().mean()), rel=1e-6)
+
+
+@pytest.mark.parametrize("inertial", ["gru", "mamba"])
+def test_closed_gate_is_the_inertial_stream_and_open_gate_the_attention_path(inertial):
+    cfg = dict(vocab_size=50, context=24, d_model=32, n_layers=1, n_heads=4, inertial=inertial)
+    torch.manual_seed(0)
+    tgn = TGNBlock(TGNConfig(mode="tgn", **cfg)).eval()
+    x = torch.randn(2, 12, 32)
+    for bias, mode in ((-1e4, "inertial"), (1e4, "attention")):
+        other = TGNBlock(TGNConfig(mode=mode, **cfg)).eval()
+        other.load_state_dict({k: v for k, v in tgn.state_dict().items() if k in other.state_dict()})
+        with torch.no_grad():
+            tgn.gate.bias.fill_(bias)
+            torch.testing.assert_close(tgn(x)[0], other(x)[0])
+
+
+def test_attention_mode_is_the_transformer():
+    a, t = model(seed=3, mode="attention"), model(seed=3, mode="transformer")
+    x = torch.randint(0, 50, (2, 10))
+    torch.testing.assert_close(a(x).logits, t(x).logits)
+
+
+def test_sparse_rows_equal_dense_attention_on_those_rows():
+    torch.manual_seed(0)
+    attn = CausalSelfAttention(32, 4).eval()
+    x = torch.randn(3, 20, 32)
+    rows = torch.rand(3, 20, generator=torch.Generator().manual_seed(2)) < 0.3
+    rows[2] = False  # a sample with no open gate
+    with torch.no_grad():
+        dense = attn(x)
+        sparse, flops = attn.forward_rows(x, rows)
+    torch.testing.assert_close(sparse[rows], dense[rows])
+    assert (sparse[~rows] == 0).all()
+    expected = sum(4.0 * 32 * (t + 1) for b in range(3) for t in range(20) if rows[b, t])
+    assert flops == pytest.approx(expected)
+
+
+def test_hard_gate_counts_fewer_flops_than_dense():
+    m = model(mode="tgn", gate="hard", gate_bias=0.0)
+    dense = model(mode="transformer")
+    x = torch.randint(0, 50, (2, 24))
+    with torch.no_grad():
+        for block in m.blocks:
+            block.gate.bias.fill_(-5.0)  # closed everywhere
+        assert m(x).attention_flops == 0.0 and dense(x).attention_flops > 0
+
+
+@pytest.mark.parametrize("shape", [(2, 33, 5), (3, 64, 4, 2)])
+def test_parallel_scan_equals_sequential_recurrence(shape):
+    g = torch.Generator().manual_seed(0)
+    a, b = torch.rand(*shape, generator=g, dtype=torch.float64), torch.randn(*shape, generator=g, dtype=torch.float64)
+    torch.testing.assert_close(parallel_scan(a, b), sequential_scan(a, b))
+    torch.testing.assert_close(scan(a, b, "parallel"), scan(a, b, "sequential"))
+    with pytest.raises(ValueError, match="'fft'"):
+        scan(a, b, "fft")
+
+
+def test_mamba_stream_is_the_same_with_either_scan():
+    from tgnlib.tgn.inertial import SelectiveRecurrence
+
+    torch.manual_seed(0)
+    rec = SelectiveRecurrence(16, 4).double()
+    x = torch.randn(2, 40, 16, dtype=torch.float64)
+    torch.testing.assert_close(rec(x, "parallel"), rec(x, "sequential"))
+
+
+@pytest.mark.parametrize("kw, match", [
+    (dict(n_heads=5), "n_heads=5 must divide"),
+    (dict(mode="hybrid"), "TGNConfig.mode='hybrid'"),
+    (dict(inertial="lstm"), "TGNConfig.inertial='lstm'"),
+    (dict(gate_threshold=1.0), "gate_threshold"),
+    (dict(lam=-1.0), "TGNConfig.lam"),
+    (dict(d_model=0), "TGNConfig.d_model"),
+    (dict(dropout=1.0), "TGNConfig.dropout"),
+])
+def test_bad_config_names_the_field(kw, match):
+    with pytest.raises(ValueError, match=match):
+        TGNConfig(**kw)
+
+
+def test_too_long_input_is_named():
+    with pytest.raises(ValueError, match="context=24"):
+        model()(torch.zeros(1, 25, dtype=torch.long))
