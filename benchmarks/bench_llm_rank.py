@@ -10,10 +10,10 @@ weights dequantised to float32), 4 sequences of 256 tokens of Wikipedia text.
 """
 
 import argparse
-import time
 from pathlib import Path
 
 import torch
+from timing import best_of
 
 from tgnlib import rank
 from tgnlib.llm.causal import load_causal_lm
@@ -21,19 +21,6 @@ from tgnlib.llm.data import token_blocks
 from tgnlib.llm.geometry import measure_model
 from tgnlib.llm.inside import residual_stream
 from tgnlib.text import load_corpus
-
-
-def best_of(fn, device, repeats=3):
-    out = float("inf")
-    for _ in range(repeats):
-        if device != "cpu":
-            torch.cuda.synchronize()
-        t0 = time.perf_counter()
-        fn()
-        if device != "cpu":
-            torch.cuda.synchronize()
-        out = min(out, time.perf_counter() - t0)
-    return out
 
 
 def main():

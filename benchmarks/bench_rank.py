@@ -8,23 +8,12 @@ Prints absolute times and the speed-up; the batched path should be faster (ratio
 """
 
 import argparse
-import time
 
 import numpy as np
 import torch
+from timing import best_of
 
 from tgnlib.rank import effective_rank, effective_rank_numpy_loop
-
-
-def best_of(fn, repeats=3):
-    times = []
-    for _ in range(repeats):
-        t0 = time.perf_counter()
-        fn()
-        if torch.cuda.is_available():
-            torch.cuda.synchronize()
-        times.append(time.perf_counter() - t0)
-    return min(times)
 
 
 def main():
@@ -37,7 +26,7 @@ def main():
         x_np = x.double().numpy()
         xd = x.to(args.device)
         np.testing.assert_allclose(effective_rank(xd).cpu().numpy(), effective_rank_numpy_loop(x_np), rtol=1e-3)
-        t_torch = best_of(lambda: effective_rank(xd))
+        t_torch = best_of(lambda: effective_rank(xd), args.device)
         t_loop = best_of(lambda: effective_rank_numpy_loop(x_np))
         print(f"  {count:4d} matrices {n}x{d}: torch {t_torch * 1e3:8.1f} ms, numpy loop {t_loop * 1e3:8.1f} ms, "
               f"speed-up {t_loop / t_torch:5.1f}x")

@@ -11,26 +11,13 @@
 """
 
 import argparse
-import time
 
 import torch
+from timing import best_of
 
 from tgnlib.tgn import TGNConfig, TGNLanguageModel
 from tgnlib.tgn.attention import CausalSelfAttention
 from tgnlib.tgn.inertial import parallel_scan, sequential_scan
-
-
-def best_of(fn, device, repeats=3):
-    best = float("inf")
-    for _ in range(repeats):
-        if device != "cpu":
-            torch.cuda.synchronize()
-        t0 = time.perf_counter()
-        fn()
-        if device != "cpu":
-            torch.cuda.synchronize()
-        best = min(best, time.perf_counter() - t0)
-    return best
 
 
 @torch.no_grad()
