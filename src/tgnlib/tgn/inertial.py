@@ -91,6 +91,7 @@ class SelectiveRecurrence(nn.Module):
         self.log_a = nn.Parameter(torch.log(torch.arange(1, d_state + 1, dtype=torch.float32)).repeat(d_model, 1))
         self.skip = nn.Parameter(torch.ones(d_model))
         nn.init.constant_(self.delta.bias, math.log(math.expm1(0.05)))  # initial step ~0.05
+        self.delta.keep_init = True
 
     def coefficients(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         """Decays a (B, T, D, N), inputs b (B, T, D, N) and readout C (B, T, N)."""

@@ -62,6 +62,7 @@ class TGNBlock(nn.Module):
             self.gate = nn.Linear(cfg.d_model, 1)
             nn.init.zeros_(self.gate.weight)
             nn.init.constant_(self.gate.bias, cfg.gate_bias)
+            self.gate.keep_init = True
 
     def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, BlockStats]:
         cfg, (b, t, d) = self.cfg, x.shape
@@ -121,6 +122,18 @@ class TGNLanguageModel(nn.Module):
         self.ln_f = nn.LayerNorm(cfg.d_model)
         self.head = nn.Linear(cfg.d_model, cfg.vocab_size, bias=False)
         self.head.weight = self.tok.weight
+        self.apply(self._init_weights)
+
+    @staticmethod
+    def _init_weights(module: nn.Module) -> None:
+        # nanoGPT's initialisation (std 0.02; PyTorch's N(0, 1) embeddings make tied logits of order sqrt(d));
+        # the gate and the recurrence's step keep the initialisation their modules chose
+        if getattr(module, "keep_init", False):
+            return
+        if isinstance(module, (nn.Linear, nn.Embedding)):
+            nn.init.normal_(module.weight, std=0.02)
+        if isinstance(module, nn.Linear) and module.bias is not None:
+            nn.init.zeros_(module.bias)
 
     def n_params(self) -> int:
         """Number of trainable parameters (tied weights counted once)."""
