@@ -73,6 +73,7 @@ from tqdm.auto import tqdm
 
 from tgnlib.chapter import start_chapter
 from tgnlib.ledger import chapter_summary
+from tgnlib.scaling import compare_growth
 from tgnlib.spinglass import make_couplings
 from tgnlib.spinglass.experiment import METHODS, run_method, run_reference
 from tgnlib.spinglass.reference import E_INF_GAUSSIAN_3D, THETA_3D, finite_size_energy, fit_finite_size_amplitude
@@ -260,13 +261,11 @@ timed = [m for m in names if m != "dwave-samplers"]
 t_reach = {(m, L): np.median(runs[(m, L)].sweeps_to_reach(e_ref[L] + P.target_residual)) for m in timed for L in P.sizes}
 fits = {}
 for m in timed:
-    Ls = np.array([L for L in P.sizes if np.isfinite(t_reach[(m, L)])], dtype=float)
-    if len(Ls) >= 3:
-        lt = np.log([t_reach[(m, L)] for L in Ls])
-        rss = {form: float(np.sum((lt - np.polyval(np.polyfit(xs, lt, 1), xs)) ** 2)) for form, xs in (("exp", Ls), ("power", np.log(Ls)))}
-        fits[m] = dict(rss, slope_exp=np.polyfit(Ls, lt, 1)[0], exponent=np.polyfit(np.log(Ls), lt, 1)[0])
+    reached = [L for L in P.sizes if np.isfinite(t_reach[(m, L)])]
+    if len(reached) >= 3:
+        fits[m] = compare_growth(reached, [t_reach[(m, L)] for L in reached])
     print(f"{m:22s} sweeps to reach: " + ", ".join(f"L={L}: {t_reach[(m, L)]:.3g}" for L in P.sizes)
-          + (f" | fit residual exp {fits[m]['exp']:.3f}, power {fits[m]['power']:.3f}" if m in fits else " | too few sizes reached"))
+          + (f" | fit residual exp {fits[m]['rss_exp']:.3f}, power {fits[m]['rss_power']:.3f}" if m in fits else " | too few sizes reached"))
 
 # %%
 fig, ax = plt.subplots(figsize=(7, 4.5))
@@ -290,13 +289,13 @@ display(ch.caption("Figure A1", "Median budget (sweeps per instance) each method
 # attention reading; *partly* in between.
 
 # %%
-decisive = {m: f for m, f in fits.items() if max(f["exp"], f["power"]) > 2 * min(f["exp"], f["power"])}
+decisive = {m: f for m, f in fits.items() if max(f["rss_exp"], f["rss_power"]) > 2 * min(f["rss_exp"], f["rss_power"])}
 att_fitted = [m for m in ("attention (a)", "attention (b)") if m in fits]
 if not att_fitted or not decisive:
     a1_verdict = "not testable here"
 else:
-    att_power = any(fits[m]["power"] < fits[m]["exp"] for m in att_fitted if m in decisive)
-    thermal_exp = all(fits[m]["exp"] < fits[m]["power"] for m in ("parallel tempering", "simulated annealing") if m in decisive)
+    att_power = any(fits[m]["rss_power"] < fits[m]["rss_exp"] for m in att_fitted if m in decisive)
+    thermal_exp = all(fits[m]["rss_exp"] < fits[m]["rss_power"] for m in ("parallel tempering", "simulated annealing") if m in decisive)
     a1_verdict = "reproduced" if att_power and thermal_exp else "not reproduced" if not att_power else "partly"
 ch.record("A1", verdict=a1_verdict, figure=fig_a1, data=data,
           summary="sizes reached by attention (a)/(b): {n_a}/{n_b} of {n_sizes}; PT sweeps to target {pt_lo:.3g} at L={L_lo} -> "

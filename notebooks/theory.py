@@ -67,6 +67,7 @@ from tqdm.auto import tqdm
 from tgnlib import criticality, depth, kernels
 from tgnlib.chapter import start_chapter
 from tgnlib.ledger import chapter_summary
+from tgnlib.scaling import compare_growth
 from tgnlib.llm import capture_queries_keys, encode_documents, load_packaged_encoder
 from tgnlib.text import load_corpus
 
@@ -281,18 +282,15 @@ display(ch.caption("Figure T3", "Left: exact mixing time vs N for the four opera
 # attention does not mix faster.
 
 # %%
-logn, logt = np.log(mix_ns), np.log(t_mix[:, i_chain])
-rss_power = np.sum((logt - np.polyval(np.polyfit(logn, logt, 1), logn)) ** 2)
-rss_exp = np.sum((logt - np.polyval(np.polyfit(np.array(mix_ns, float), logt, 1), mix_ns)) ** 2)
-chain_exponent = np.polyfit(logn, logt, 1)[0]
+growth = compare_growth(mix_ns, t_mix[:, i_chain])
 faster = bool((t_mix[:, i_att] < t_mix[:, i_chain]).all())
 tgap = [mix[(names[j], n)]["t"] * mix[(names[j], n)]["gap"] for j in range(len(names)) for n in mix_ns]
-t3_verdict = "reproduced" if faster and rss_exp < rss_power else "partly" if faster else "not reproduced"
+t3_verdict = "reproduced" if faster and growth["rss_exp"] < growth["rss_power"] else "partly" if faster else "not reproduced"
 ch.record("T3", verdict=t3_verdict, figure=fig_t3, data=f"i.i.d. points on the sphere of radius sqrt(d), d = {P.point_dim}, N up to {mix_ns[-1]}",
           summary="at N={n}: t_mix attention {t_att:.0f}, local chain {t_chain:.0f} steps; chain t_mix ~ N^{exponent:.2f} "
                   "(power-law fit residual {rss_power:.3f} vs exponential {rss_exp:.3f}); t_mix x gap in [{tg_min:.2f}, {tg_max:.2f}]",
-          measured=dict(n=mix_ns[-1], t_att=t_mix[-1, i_att], t_chain=t_mix[-1, i_chain], exponent=chain_exponent,
-                        rss_power=rss_power, rss_exp=rss_exp, tg_min=min(tgap), tg_max=max(tgap)),
+          measured=dict(n=mix_ns[-1], t_att=t_mix[-1, i_att], t_chain=t_mix[-1, i_chain], exponent=growth["exponent"],
+                        rss_power=growth["rss_power"], rss_exp=growth["rss_exp"], tg_min=min(tgap), tg_max=max(tgap)),
           notes="The gap-to-mixing relation is t_mix ~ 1/gap up to log(1/pi_min), as the bounds say; Cheeger relates gap and conductance.")
 print("T3:", t3_verdict)
 
