@@ -147,7 +147,8 @@ def test_finite_size_amplitude_fit_recovers_a():
     (lambda: lattice.check_couplings(torch.zeros(2, 4, 4, 4)), "shape"),
     (lambda: lattice.make_couplings(4, kind="uniform"), "'uniform'"),
     (lambda: metropolis.geometric_betas(2.0, 0.0, 4), "positive"),
-    (lambda: metropolis.check_betas([1.0, -1.0]), "positive"),
+    (lambda: simulated_annealing(lattice.make_couplings(4), 10, t_cold=-0.1), "positive"),
+    (lambda: tempering.parallel_tempering(lattice.make_couplings(4), 10, t_min=0.0), "positive"),
     (lambda: tempering.parallel_tempering(lattice.make_couplings(4), 10, n_temps=1), "at least 2"),
     (lambda: reference.reference_energies(lattice.make_couplings(4), 10, chains=1), "chains=1"),
     (lambda: experiment.run_method("tabu", lattice.make_couplings(4), 10, 2, 0, "cpu"), "'tabu'"),
@@ -176,3 +177,14 @@ def test_reference_is_cached(tmp_path):
     second = experiment.run_reference(J, 8 * 100, cache_dir=tmp_path)
     assert np.array_equal(first["energy"], second["energy"]) and np.array_equal(first["confirmed"], second["confirmed"])
     assert first["chain_best"].shape == (2, 2)
+
+
+def test_couplings_round_trip_through_npy(tmp_path):
+    J = lattice.make_couplings(4, 2, seed=9)
+    np.save(tmp_path / "one.npy", J[0].numpy())
+    np.save(tmp_path / "two.npy", J.numpy())
+    assert torch.equal(lattice.load_couplings(tmp_path / "one.npy"), J[:1])
+    assert torch.equal(lattice.load_couplings(tmp_path / "two.npy"), J)
+    np.save(tmp_path / "bad.npy", np.zeros((2, 4, 4, 4)))
+    with pytest.raises(ValueError, match="shape"):
+        lattice.load_couplings(tmp_path / "bad.npy")

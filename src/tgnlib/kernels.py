@@ -476,17 +476,15 @@ def spectral_gap(chain: ReversibleChain, absolute: bool = False, method: str = "
     -------
     float
     """
-    lam2 = float(chain_eigenvalues(chain, 2, method)[1])
-    gap = 1.0 - lam2
-    if not absolute:
-        return gap
-    s = chain.symmetric()
     if method == "dense" or (method == "auto" and chain.n <= 512):
-        s = s.toarray() if sp.issparse(s) else s
-        lam_min = float(np.linalg.eigvalsh(s)[0])
+        lam = chain_eigenvalues(chain, chain.n, "dense")  # one decomposition gives lambda_2 and lambda_N
+        lam2, lam_min = float(lam[1]), float(lam[-1])
     else:
-        lam_min = float(spla.eigsh(s, k=1, which="SA", return_eigenvectors=False)[0])
-    return 1.0 - max(abs(lam2), abs(lam_min))
+        lam2 = float(chain_eigenvalues(chain, 2, method)[1])
+        if not absolute:
+            return 1.0 - lam2
+        lam_min = float(spla.eigsh(chain.symmetric(), k=1, which="SA", return_eigenvectors=False)[0])
+    return 1.0 - max(abs(lam2), abs(lam_min)) if absolute else 1.0 - lam2
 
 
 def relaxation_time(chain: ReversibleChain, method: str = "auto") -> float:

@@ -35,6 +35,10 @@ def code_fingerprint() -> str:
     return digest.hexdigest()[:10]
 
 
+def _cache_path(cache_dir, stem: str) -> Path | None:
+    return Path(cache_dir) / f"{stem}_{code_fingerprint()}" if cache_dir else None
+
+
 def save_trace(trace: Trace, path) -> None:
     """Write a :class:`Trace` as ``.npz`` (arrays) plus JSON (the rest)."""
     path = Path(path)
@@ -79,8 +83,8 @@ def run_method(name: str, J, sweeps: int, replicas: int, seed: int, device, cach
         raise ValueError(f"method={name!r} is not one of {sorted(METHODS)}")
     fn, defaults = METHODS[name]
     L = int(np.shape(J)[-1])
-    key = f"{name.replace(' ', '_').replace('(', '').replace(')', '')}_L{L}_I{np.shape(J)[0]}_b{sweeps}_r{replicas}_s{seed}_{code_fingerprint()}"
-    path = Path(cache_dir) / key if cache_dir else None
+    slug = name.replace(" ", "_").replace("(", "").replace(")", "")
+    path = _cache_path(cache_dir, f"{slug}_L{L}_I{np.shape(J)[0]}_b{sweeps}_r{replicas}_s{seed}")
     if path is not None and path.with_suffix(".json").is_file():
         return load_trace(path)
     args = {**defaults, **kwargs}
@@ -112,7 +116,7 @@ def run_reference(J, sweeps: int, chains: int = 2, seed: int = 12345, device="cp
     dict
     """
     L = int(np.shape(J)[-1])
-    path = Path(cache_dir) / f"reference_L{L}_I{np.shape(J)[0]}_b{sweeps}_c{chains}_s{seed}_{code_fingerprint()}" if cache_dir else None
+    path = _cache_path(cache_dir, f"reference_L{L}_I{np.shape(J)[0]}_b{sweeps}_c{chains}_s{seed}")
     if path is not None and path.with_suffix(".json").is_file():
         return summarise_reference(load_trace(path), sweeps)
     result = reference_energies(J, sweeps, chains, seed, device, checkpoint=path.with_suffix(".ckpt") if path else None)

@@ -13,14 +13,6 @@ import torch
 from .lattice import Checkerboard
 
 
-def check_betas(betas) -> torch.Tensor:
-    """Inverse temperatures as a 1-d float tensor, all positive and finite, or raise naming them."""
-    b = torch.as_tensor(betas, dtype=torch.float64).reshape(-1)
-    if b.numel() == 0 or not torch.isfinite(b).all() or (b <= 0).any():
-        raise ValueError(f"inverse temperatures must be positive and finite (temperatures > 0); got {b.tolist()}")
-    return b
-
-
 def metropolis_half_sweep(cb: Checkerboard, colour: int, spins: list[torch.Tensor], beta: torch.Tensor,
                           uniforms: torch.Tensor) -> None:
     """Update one colour in place.
