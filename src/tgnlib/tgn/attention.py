@@ -42,6 +42,14 @@ class CausalSelfAttention(nn.Module):
         y = F.scaled_dot_product_attention(q, k, v, is_causal=True, dropout_p=self.dropout if self.training else 0.0)
         return self.proj(y.transpose(1, 2).reshape(x.shape))
 
+    def weights(self, x: torch.Tensor) -> torch.Tensor:
+        """Causal attention probabilities (B, H, T, T) for ``x`` (B, T, D): what :meth:`forward` mixes with."""
+        q, k, _ = self._heads(x)
+        t = x.shape[1]
+        scores = (q @ k.transpose(-2, -1)) / (q.shape[-1] ** 0.5)
+        causal = torch.ones(t, t, dtype=torch.bool, device=x.device).tril()
+        return scores.masked_fill(~causal, float("-inf")).softmax(-1)
+
     def forward_rows(self, x: torch.Tensor, rows: torch.Tensor) -> tuple[torch.Tensor, float]:
         """Attention only for the query positions where ``rows`` is True.
 

@@ -10,7 +10,8 @@ One TGN block (pre-norm)::
 
 Loss = cross-entropy + lambda * mean(g) (the paper's ``lambda * ||g||_1``, averaged over tokens and
 layers). With ``gate="hard"`` the gate is thresholded and attention runs only for the open positions
-(:meth:`CausalSelfAttention.forward_rows`). Modes ``"inertial"`` (g = 0) and ``"attention"`` (g = 1)
+(:meth:`CausalSelfAttention.forward_rows`); training through a hard gate uses the straight-through
+estimator (the gradient of the 0/1 gate is taken as that of the soft gate). Modes ``"inertial"`` (g = 0) and ``"attention"`` (g = 1)
 are the two streams alone inside the same block; ``"transformer"`` is a plain pre-norm Transformer.
 """
 
@@ -80,7 +81,8 @@ class TGNBlock(nn.Module):
             if cfg.gate == "hard":
                 open_rows = g_soft > cfg.gate_threshold
                 att, flops = self.attn.forward_rows(u, open_rows)
-                g = open_rows.to(x.dtype)
+                # straight-through: the forward pass uses exactly 0 or 1, the gradient flows to g_soft
+                g = open_rows.to(x.dtype) + g_soft - g_soft.detach()
             else:
                 att, flops, g = self.attn(u), causal_flops, g_soft
             h = (1 - g).unsqueeze(-1) * h_inert + g.unsqueeze(-1) * att

@@ -128,8 +128,10 @@ def train(model_cfg: TGNConfig, train_cfg: TrainConfig, tokens, out_dir, device=
     ----------
     model_cfg : TGNConfig
     train_cfg : TrainConfig
-    tokens : 1-d array of token ids
-        The training split.
+    tokens : 1-d array of token ids, or a sampler
+        The training split (random windows are drawn by :class:`TokenSampler`), or any object with a
+        method ``batch(batch_size) -> (inputs, targets)`` and a ``torch.Generator`` attribute
+        ``generator`` that holds its whole random state (e.g. :class:`~tgnlib.tgn.recall.RecallTask`).
     out_dir : path
         Gets ``checkpoint.pt``, ``log.jsonl`` and, at the end, ``model.pt``.
     device : str or torch.device, default "cpu"
@@ -153,7 +155,7 @@ def train(model_cfg: TGNConfig, train_cfg: TrainConfig, tokens, out_dir, device=
     torch.manual_seed(train_cfg.seed)
     model = TGNLanguageModel(model_cfg).to(device)
     optimiser = torch.optim.AdamW(model.parameters(), lr=train_cfg.lr, weight_decay=train_cfg.weight_decay, betas=(0.9, 0.95))
-    sampler = TokenSampler(tokens, train_cfg.seq_len, seed=train_cfg.seed)
+    sampler = tokens if hasattr(tokens, "batch") else TokenSampler(tokens, train_cfg.seq_len, seed=train_cfg.seed)
     history: list[dict] = []
     start = 0
     ckpt = out / "checkpoint.pt"

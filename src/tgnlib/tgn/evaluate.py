@@ -1,0 +1,190 @@
+"""Evaluating trained TGNs and baselines: perplexity, gate rates and the compute actually executed.
+
+Perplexity is ``exp`` of the mean next-token cross-entropy over non-overlapping windows of the model's
+context length (each window's first token is predicted from nothing but the window, as in training).
+Compute is counted two ways per token of a forward pass:
+
+* attention FLOPs: the score and value products executed (:func:`~tgnlib.tgn.attention.attention_flops`;
+  causal: a query at position i sees i + 1 keys; with a hard gate only the open queries count);
+* total forward FLOPs: every matrix product PyTorch executed (projections, recurrences, MLPs, the output
+  head), counted by ``torch.utils.flop_counter.FlopCounterMode``, plus the attention FLOPs above (the
+  counter leaves fused attention kernels out or counts them without the causal saving, so we replace them
+  by our own count).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import math
+from pathlib import Path
+
+import numpy as np
+import torch
+from torch.utils.flop_counter import FlopCounterMode
+
+from .config import GATES, TGNConfig
+from .model import TGNLanguageModel
+
+
+@contextlib.contextmanager
+def gating(model: TGNLanguageModel, gate: str):
+    """Run ``model`` with ``gate="soft"`` or ``"hard"`` inside the ``with`` block (same weights).
+
+    Parameters
+    ----------
+    model : TGNLanguageModel
+    gate : {"soft", "hard"}
+    """
+    if gate not in GATES:
+        raise ValueError(f"gate={gate!r} is not one of {GATES}")
+    before = model.cfg.gate
+    model.cfg.gate = gate  # the blocks share the model's config object
+    try:
+        yield model
+    finally:
+        model.cfg.gate = before
+
+
+def windows(tokens, seq_len: int, max_windows: int | None = None) -> torch.Tensor:
+    """Non-overlapping windows of ``seq_len + 1`` tokens (inputs and next-token targets), in order.
+
+    Parameters
+    ----------
+    tokens : 1-d array of token ids
+    seq_len : int
+        Tokens predicted per window.
+    max_windows : int or None, default None
+        Keep only the first this many windows (all when None).
+
+    Returns
+    -------
+    torch.Tensor, shape (n_windows, seq_len + 1), int64
+    """
+    tokens = torch.as_tensor(np.asarray(tokens), dtype=torch.long)
+    n = (len(tokens) - 1) // seq_len
+    if n < 1:
+        raise ValueError(f"{len(tokens)} tokens do not fill one window of seq_len + 1 = {seq_len + 1}")
+    n = n if max_windows is None else min(n, max_windows)
+    idx = torch.arange(n)[:, None] * seq_len + torch.arange(seq_len + 1)[None, :]
+    return tokens[idx]
+
+
+def _matmul_flops(model: TGNLanguageModel, x: torch.Tensor) -> float:
+    with FlopCounterMode(display=False) as counter:
+        model(x)
+    counts = counter.get_flop_counts().get("Global", {})
+    return float(sum(v for k, v in counts.items() if "scaled_dot_product" not in str(k)))
+
+
+@torch.no_grad()
+def evaluate(model: TGNLanguageModel, tokens, seq_len: int, batch_size: int = 16, max_windows: int | None = None,
+             gate: str | None = None, device=None) -> dict:
+    """Perplexity, gate statistics and executed FLOPs of ``model`` on a token split.
+
+    Parameters
+    ----------
+    model : TGNLanguageModel
+    tokens : 1-d array of token ids
+        The split to evaluate (validation or test).
+    seq_len : int
+        Window length in tokens (use the training context).
+    batch_size : int, default 16
+        Windows per forward pass.
+    max_windows : int or None, default None
+        Evaluate only the first this many windows.
+    gate : {"soft", "hard"} or None, default None
+        Override the model's gating for this evaluation (None: as trained).
+    device : str, torch.device or None, default None
+        Where to run (None: where the model is).
+
+    Returns
+    -------
+    dict
+        ``ce`` (nats/token), ``perplexity``, ``gate_rate`` (mean gate used, over tokens and layers),
+        ``open_fraction`` (per layer, fraction of tokens with soft gate > 0.5), ``attention_flops_per_token``,
+        ``forward_flops_per_token`` (all matrix products plus attention), ``tokens`` evaluated.
+    """
+    device = next(model.parameters()).device if device is None else torch.device(device)
+    model = model.to(device)
+    data = windows(tokens, seq_len, max_windows)
+    was_training = model.training
+    model.eval()
+    nll = gate_sum = att = 0.0
+    open_sum = np.zeros(model.cfg.n_layers)
+    with gating(model, gate or model.cfg.gate):
+        for start in range(0, len(data), batch_size):
+            chunk = data[start:start + batch_size].to(device)
+            out = model(chunk[:, :-1], chunk[:, 1:])
+            n = chunk[:, 1:].numel()
+            nll += float(out.ce) * n
+            gate_sum += out.gate_rate * n
+            att += out.attention_flops
+            open_sum += np.array([float((s.gate_soft > 0.5).float().mean()) for s in out.gates]) * n
+        matmul = _matmul_flops(model, data[:1, :-1].to(device)) / seq_len
+    model.train(was_training)
+    n_tokens = data[:, 1:].numel()
+    ce = nll / n_tokens
+    return {"ce": ce, "perplexity": math.exp(ce), "gate_rate": gate_sum / n_tokens, "open_fraction": (open_sum / n_tokens).tolist(),
+            "attention_flops_per_token": att / n_tokens, "forward_flops_per_token": matmul + att / n_tokens, "tokens": n_tokens}
+
+
+def count_parameters(cfg: TGNConfig) -> int:
+    """Trainable parameters of the model ``cfg`` describes (built on the meta device: no memory, no time)."""
+    with torch.device("meta"):
+        return TGNLanguageModel(cfg).n_params()
+
+
+def matched_config(cfg: TGNConfig, target_params: int, tolerance: float = 0.1) -> TGNConfig:
+    """``cfg`` with the width ``d_model`` changed so its parameter count is closest to ``target_params``.
+
+    Widths are multiples of ``n_heads`` up to four times the original. Used to give every baseline the
+    TGN's parameter count.
+
+    Parameters
+    ----------
+    cfg : TGNConfig
+    target_params : int
+    tolerance : float, default 0.1
+        Largest relative difference allowed.
+
+    Returns
+    -------
+    TGNConfig
+
+    Raises
+    ------
+    ValueError
+        When no width comes within ``tolerance`` of the target.
+    """
+    widths = range(cfg.n_heads, 4 * cfg.d_model + 1, cfg.n_heads)
+    best = min((TGNConfig(**{**cfg.to_dict(), "d_model": d}) for d in widths),
+               key=lambda c: abs(count_parameters(c) - target_params))
+    got = count_parameters(best)
+    if abs(got - target_params) > tolerance * target_params:
+        raise ValueError(f"no width of {cfg.mode}/{cfg.inertial} comes within {tolerance:.0%} of {target_params} parameters "
+                         f"(closest: d_model={best.d_model}, {got})")
+    return best
+
+
+def load_run(out_dir, device="cpu") -> tuple[TGNLanguageModel, list[dict]]:
+    """The trained model and per-step log of a finished :func:`~tgnlib.tgn.train.train` run.
+
+    Parameters
+    ----------
+    out_dir : path
+        The run's folder (``checkpoint.pt`` and ``log.jsonl``).
+    device : str or torch.device, default "cpu"
+
+    Returns
+    -------
+    (model, history)
+    """
+    out = Path(out_dir)
+    if not (out / "checkpoint.pt").is_file():
+        raise FileNotFoundError(f"{out / 'checkpoint.pt'} not found: train the run first")
+    state = torch.load(out / "checkpoint.pt", map_location=device, weights_only=False)
+    model = TGNLanguageModel(TGNConfig(**state["model_cfg"])).to(device)
+    model.load_state_dict(state["model"])
+    history = [json.loads(line) for line in (out / "log.jsonl").read_text().splitlines()] if (out / "log.jsonl").is_file() else state["history"]
+    return model.eval(), history

@@ -1,0 +1,122 @@
+import math
+
+import numpy as np
+import pytest
+import torch
+from torch.nn import functional as F
+
+from tgnlib.tgn import TGNConfig, TGNLanguageModel
+from tgnlib.tgn.attention import CausalSelfAttention
+from tgnlib.tgn.evaluate import count_parameters, evaluate, gating, load_run, matched_config, windows
+from tgnlib.tgn.probe import gates_and_attended_distance
+from tgnlib.tgn.recall import RecallTask
+from tgnlib.tgn.train import TrainConfig, train
+
+CFG = dict(vocab_size=50, context=16, d_model=32, n_layers=2, n_heads=4)
+
+
+def model(seed=0, **kw):
+    torch.manual_seed(seed)
+    return TGNLanguageModel(TGNConfig(**{**CFG, **kw})).eval()
+
+
+def test_windows_are_consecutive_and_non_overlapping_in_their_targets():
+    w = windows(np.arange(50), 8)
+    assert w.shape == (6, 9) and w[1, 0] == 8 and w[-1, -1] == 48
+    assert windows(np.arange(50), 8, max_windows=2).shape == (2, 9)
+    with pytest.raises(ValueError, match="one window"):
+        windows(np.arange(5), 8)
+
+
+def test_evaluate_matches_a_hand_computed_cross_entropy():
+    m = model(mode="transformer")
+    tokens = np.random.default_rng(0).integers(0, 50, 200)
+    res = evaluate(m, tokens, seq_len=16, batch_size=5)
+    w = windows(tokens, 16)
+    with torch.no_grad():
+        logits = m(w[:, :-1]).logits
+    ce = float(F.cross_entropy(logits.reshape(-1, 50), w[:, 1:].reshape(-1)))
+    assert res["ce"] == pytest.approx(ce, rel=1e-5) and res["perplexity"] == pytest.approx(math.exp(ce), rel=1e-5)
+    assert res["tokens"] == w[:, 1:].numel() and res["gate_rate"] == 1.0
+    # causal attention over 16 tokens: mean visible keys 8.5, 4 d FLOPs per key, two layers
+    assert res["attention_flops_per_token"] == pytest.approx(2 * 4 * 32 * 8.5)
+    assert res["forward_flops_per_token"] > res["attention_flops_per_token"]
+
+
+def test_hard_gate_skips_attention_and_its_flops():
+    m = model(mode="tgn", gate_bias=-3.0)  # every soft gate ~0.05 < 0.5
+    tokens = np.random.default_rng(1).integers(0, 50, 200)
+    soft, hard = evaluate(m, tokens, 16), evaluate(m, tokens, 16, gate="hard")
+    assert soft["attention_flops_per_token"] > 0 and hard["attention_flops_per_token"] == 0.0
+    assert hard["gate_rate"] == 0.0 and soft["gate_rate"] == pytest.approx(torch.sigmoid(torch.tensor(-3.0)).item(), rel=1e-4)
+    assert hard["forward_flops_per_token"] < soft["forward_flops_per_token"]
+    assert m.cfg.gate == "soft"  # restored
+    with pytest.raises(ValueError, match="'sparse'"):
+        with gating(m, "sparse"):
+            pass
+
+
+def test_straight_through_hard_gate_trains_the_gate():
+    m = model(mode="tgn", gate="hard", gate_bias=0.2).train()
+    x = torch.randint(0, 50, (2, 16))
+    m(x, x.roll(-1, 1)).ce.backward()
+    assert m.blocks[0].gate.weight.grad.abs().sum() > 0
+
+
+def test_matched_config_comes_within_tolerance():
+    tgn = TGNConfig(**CFG, mode="tgn")
+    for mode, inertial in (("transformer", "gru"), ("inertial", "gru"), ("inertial", "mamba")):
+        cfg = matched_config(TGNConfig(**{**CFG, "mode": mode, "inertial": inertial}), count_parameters(tgn))
+        assert abs(count_parameters(cfg) / count_parameters(tgn) - 1) <= 0.1 and cfg.d_model % 4 == 0
+    assert count_parameters(tgn) == model(mode="tgn").n_params()
+    with pytest.raises(ValueError, match="within 1%"):
+        matched_config(TGNConfig(**CFG, mode="transformer"), 10**9, tolerance=0.01)
+
+
+def test_load_run_restores_the_trained_model(tmp_path):
+    tokens = np.random.default_rng(0).integers(0, 50, 2000)
+    hist = train(TGNConfig(**CFG), TrainConfig(steps=3, batch_size=2, seq_len=16, warmup=1), tokens, tmp_path, progress=False)
+    m, log = load_run(tmp_path)
+    assert [r["loss"] for r in log] == [r["loss"] for r in hist]
+    state = torch.load(tmp_path / "model.pt")
+    assert all(torch.equal(v, state[k]) for k, v in m.state_dict().items())
+    with pytest.raises(FileNotFoundError, match="train the run first"):
+        load_run(tmp_path / "missing")
+
+
+def test_recall_task_plants_the_value_at_the_stated_distance():
+    task = RecallTask(seq_len=40, distances=[3, 20], seed=1)
+    b = task.sample(64)
+    rows = torch.arange(64)
+    assert set(b.distance.tolist()) == {3, 20}
+    assert (b.inputs[rows, b.query_position] == task.query).all()
+    value = b.targets[rows, b.query_position]
+    assert ((value >= task.n_filler) & (value < task.n_filler + task.n_values)).all()
+    # the value is the token right after KEY, `distance` tokens before QUERY
+    assert (b.inputs[rows, b.query_position - b.distance] == value).all()
+    assert (b.inputs[rows, b.query_position - b.distance - 1] == task.key).all()
+    assert torch.equal(RecallTask(40, [3, 20], seed=1).sample(64).inputs, b.inputs)
+    assert b.inputs.max() < task.vocab_size
+    with pytest.raises(ValueError, match="seq_len - 3"):
+        RecallTask(seq_len=10, distances=[8])
+
+
+def test_attention_weights_reproduce_the_forward_pass_and_attended_distance():
+    torch.manual_seed(0)
+    attn = CausalSelfAttention(32, 4).eval()
+    x = torch.randn(2, 10, 32)
+    w = attn.weights(x)
+    torch.testing.assert_close(w.sum(-1), torch.ones(2, 4, 10))
+    assert (w.triu(1) == 0).all()
+    _, _, v = attn._heads(x)
+    torch.testing.assert_close(attn.proj((w @ v).transpose(1, 2).reshape(2, 10, 32)), attn(x), rtol=1e-5, atol=1e-6)
+    m = model(mode="tgn")
+    idx = torch.randint(0, 50, (3, 12))
+    gates, dist = gates_and_attended_distance(m, idx)
+    assert gates.shape == dist.shape == (2, 3, 12)
+    assert (dist[:, :, 0] == 0).all() and (dist <= torch.arange(12)).all() and (dist[:, :, 1:] > 0).all()
+    with torch.no_grad():
+        ref = m(idx)
+    torch.testing.assert_close(gates, torch.stack([s.gate_soft for s in ref.gates]))
+    with pytest.raises(ValueError, match="only for mode='tgn'"):
+        gates_and_attended_distance(model(mode="transformer"), torch.zeros(1, 4, dtype=torch.long))
