@@ -120,3 +120,29 @@ def test_attention_weights_reproduce_the_forward_pass_and_attended_distance():
     torch.testing.assert_close(gates, torch.stack([s.gate_soft for s in ref.gates]))
     with pytest.raises(ValueError, match="only for mode='tgn'"):
         gates_and_attended_distance(model(mode="transformer"), torch.zeros(1, 4, dtype=torch.long))
+
+
+def test_unigram_cross_entropy_and_word_perplexity():
+    from tgnlib.tgn.data import TokenSplits
+    from tgnlib.tgn.evaluate import unigram_cross_entropy
+
+    assert unigram_cross_entropy([0, 0, 0, 1], [0], vocab_size=2) == pytest.approx(-math.log(4 / 6))
+    assert unigram_cross_entropy([0, 1], [0, 1, 1], vocab_size=4) == pytest.approx(math.log(3))
+    s = TokenSplits(np.arange(10), np.arange(6), np.arange(4), vocab_size=10, description="", words={"test": 2})
+    assert s.word_perplexity("test", 0.5) == pytest.approx(math.exp(0.5 * 4 / 2))
+    with pytest.raises(ValueError, match="'validation'"):
+        s.word_perplexity("validation", 0.5)
+
+
+def test_recall_by_distance_reports_gates_at_query_and_elsewhere():
+    from tgnlib.tgn.probe import recall_by_distance
+
+    task = RecallTask(seq_len=16, distances=[1, 4, 10], seed=0)
+    m = model(mode="tgn", gate_bias=-1.0, vocab_size=task.vocab_size)  # zero gate weights: g = sigmoid(-1) everywhere
+    res = recall_by_distance(m, task, [1, 4, 10], n_per_distance=8)
+    expected = torch.sigmoid(torch.tensor(-1.0)).item()
+    assert res["gate_query"].shape == (2, 3) and res["gate_filler"].shape == (2,)
+    assert np.allclose(res["gate_query"], expected, atol=1e-6) and np.allclose(res["gate_filler"], expected, atol=1e-6)
+    assert res["accuracy"].shape == (3,) and ((res["accuracy"] >= 0) & (res["accuracy"] <= 1)).all()
+    # a model that always predicts the value token it just saw as QUERY's target cannot exist untrained; accuracy ~ chance
+    assert res["accuracy"].mean() < 0.5

@@ -28,6 +28,17 @@ class TokenSplits:
     vocab_size: int
     description: str
     tokenizer: object = None
+    words: dict | None = None  # whitespace-separated words per split, to turn token into word perplexity
+
+    def word_perplexity(self, split: str, ce: float) -> float:
+        """Word-level perplexity of a split from a token-level cross-entropy ``ce`` (nats per token).
+
+        ``exp(ce * tokens / words)``: the same total log-likelihood spread over the split's
+        whitespace-separated words (the convention of WikiText-103's word-level results).
+        """
+        if not self.words or split not in self.words:
+            raise ValueError(f"no word count for split {split!r}; have {sorted(self.words or {})}")
+        return float(np.exp(ce * len(getattr(self, split)) / self.words[split]))
 
     def __post_init__(self):
         for name in ("train", "validation", "test"):
@@ -135,4 +146,5 @@ def load_token_splits(corpus: str = "wiki-offline", tokenizer: str = "bpe", voca
     else:
         vocab, how = 256, "UTF-8 bytes"
     arrays = [_encode(docs, tokenizer, tok) for docs in splits]
-    return TokenSplits(*arrays, vocab_size=vocab, description=f"{where}; {how}", tokenizer=tok)
+    words = {name: sum(len(doc.split()) for doc in docs) for name, docs in zip(("train", "validation", "test"), splits)}
+    return TokenSplits(*arrays, vocab_size=vocab, description=f"{where}; {how}", tokenizer=tok, words=words)

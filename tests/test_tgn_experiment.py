@@ -1,0 +1,57 @@
+import numpy as np
+import pytest
+
+from tgnlib.tgn import TGNConfig
+from tgnlib.tgn import experiment
+from tgnlib.tgn.experiment import best_learning_rate, describe_gate_trajectory, run, run_dir, smooth, transition_lambda
+from tgnlib.tgn.train import TrainConfig
+
+TOKENS = np.random.default_rng(0).integers(0, 30, 3000)
+MODEL = TGNConfig(vocab_size=30, context=16, d_model=16, n_layers=1, n_heads=2)
+TRAIN = TrainConfig(steps=4, batch_size=2, seq_len=16, warmup=1, checkpoint_every=0)
+
+
+def test_run_folders_fingerprint_both_configurations(tmp_path):
+    a = run_dir(tmp_path, "tgn", MODEL, TRAIN)
+    assert a == run_dir(tmp_path, "tgn", TGNConfig(**MODEL.to_dict()), TrainConfig(**vars(TRAIN)))
+    assert a != run_dir(tmp_path, "tgn", MODEL, TrainConfig(**{**vars(TRAIN), "lr": 1e-3}))
+    assert a != run_dir(tmp_path, "tgn", TGNConfig(**{**MODEL.to_dict(), "lam": 0.5}), TRAIN)
+
+
+def test_a_finished_run_is_reused_not_retrained(tmp_path, monkeypatch):
+    first = run("tgn", MODEL, TRAIN, TOKENS, tmp_path, {"validation": TOKENS[:500]}, progress=False)
+    assert len(first.history) == 4 and first.tokens == 4 * 2 * 16 and first.wall_seconds > 0
+    monkeypatch.setattr(experiment, "train", lambda *a, **k: pytest.fail("a finished run was trained again"))
+    again = run("tgn", MODEL, TRAIN, TOKENS, tmp_path, {"validation": TOKENS[:500]}, progress=False)
+    assert again.scores == first.scores and np.array_equal(again.series("ce"), first.series("ce"))
+
+
+def test_learning_rate_search_keeps_the_lowest_validation_loss(tmp_path):
+    best, searched = best_learning_rate("tgn", MODEL, TRAIN, [1e-5, 3e-2], TOKENS, tmp_path, {"validation": TOKENS[:500]},
+                                        progress=False)
+    assert set(searched) == {1e-5, 3e-2} and best.scores["validation"]["perplexity"] == min(searched.values())
+    assert best.train_cfg.lr == min(searched, key=searched.get)
+    with pytest.raises(ValueError, match="'validation'"):
+        best_learning_rate("tgn", MODEL, TRAIN, [1e-3], TOKENS, tmp_path, {"test": TOKENS})
+
+
+def test_smoothing_and_gate_trajectory_of_a_u_shape():
+    assert np.allclose(smooth([1, 3, 5, 7], 2), [1, 2, 4, 6])
+    steps = np.arange(300)
+    u = 0.5 * np.exp(-steps / 20) + 0.002 + 0.09 * (1 - np.exp(-np.clip(steps - 100, 0, None) / 40))
+    d = describe_gate_trajectory(u, window=5)
+    assert d["start"] == pytest.approx(0.502) and d["minimum"] < 0.01 and 60 < d["min_step"] < 110
+    assert d["final"] == pytest.approx(0.092, abs=0.002) and d["rebound_ratio"] > 9
+    mono = describe_gate_trajectory(0.5 * np.exp(-steps / 20), window=5)
+    assert mono["min_step"] == 300 and mono["rebound"] == 0
+
+
+def test_transition_lambda_finds_a_logistic_drop():
+    lam = np.logspace(-3, 1, 9)
+    rates = 0.6 / (1 + (lam / 0.05) ** 3)
+    t = transition_lambda(lam, rates)
+    assert t["lambda_half"] == pytest.approx(0.05, rel=0.2) and t["decades_10_90"] < 1.5 and t["max_slope"] > 0.3
+    flat = transition_lambda(lam, np.full(9, 0.3))
+    assert np.isnan(flat["lambda_half"]) or flat["max_slope"] == 0
+    with pytest.raises(ValueError, match="increasing"):
+        transition_lambda([0.1, 0.01], [0.2, 0.1])
