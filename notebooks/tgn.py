@@ -95,7 +95,7 @@ from tgnlib.tgn import TGNConfig
 from tgnlib.tgn.data import load_token_splits
 from tgnlib.tgn.evaluate import count_parameters, evaluate, load_run, matched_config, unigram_cross_entropy, windows
 from tgnlib.tgn.experiment import best_learning_rate, describe_gate_trajectory, run, smooth, transition_lambda
-from tgnlib.tgn.probe import gates_and_attended_distance, recall_by_distance
+from tgnlib.tgn.probe import gates_and_attended_distance, log_binned_means, recall_by_distance
 from tgnlib.tgn.recall import RecallTask
 from tgnlib.tgn.train import TrainConfig
 
@@ -488,14 +488,11 @@ display(ch.caption("Figure G8a", "Synthetic recall: accuracy against dependency 
 idx = windows(splits.validation, P.context, max_windows=32)[:, :-1].to(ch.device)
 gates, attended = (z.float().cpu().numpy() for z in gates_and_attended_distance(tgn_model, idx))
 fig, ax = plt.subplots(figsize=(7, 4.2))
-bins = np.geomspace(1, P.context, 12)
 rhos = []
 for layer in range(P.n_layers):
     g_l, d_l = gates[layer].ravel(), attended[layer].ravel()
     keep = d_l >= 1
-    which = np.digitize(d_l[keep], bins)
-    centres = [np.exp(np.log(d_l[keep][which == b]).mean()) for b in np.unique(which)]
-    ax.plot(centres, [g_l[keep][which == b].mean() for b in np.unique(which)], "o-", color=f"C{layer}", label=f"block {layer + 1}")
+    ax.plot(*log_binned_means(d_l[keep], g_l[keep], 1, P.context), "o-", color=f"C{layer}", label=f"block {layer + 1}")
     rhos.append(float(spearmanr(g_l[keep], d_l[keep])[0]))
 ax.set(xscale="log", xlabel="mean attended distance of the token's attention row (tokens)", ylabel="mean soft gate g",
        title="TGN on real text: gate vs attended distance")

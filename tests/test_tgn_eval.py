@@ -146,3 +146,14 @@ def test_recall_by_distance_reports_gates_at_query_and_elsewhere():
     assert res["accuracy"].shape == (3,) and ((res["accuracy"] >= 0) & (res["accuracy"] <= 1)).all()
     # a model that always predicts the value token it just saw as QUERY's target cannot exist untrained; accuracy ~ chance
     assert res["accuracy"].mean() < 0.5
+
+
+def test_log_binned_means():
+    from tgnlib.tgn.probe import log_binned_means
+
+    x = np.array([1.0, 1.5, 10.0, 12.0, 100.0])
+    centres, means = log_binned_means(x, 2 * x, lo=1, hi=100, n_bins=2)
+    assert np.allclose(centres, [np.sqrt(1.5), np.exp(np.log([10.0, 12.0, 100.0]).mean())])
+    assert np.allclose(means, [2.5, 2 * np.mean([10.0, 12.0, 100.0])])
+    with pytest.raises(ValueError, match="0 < lo < hi"):
+        log_binned_means(x, x, lo=0, hi=1)

@@ -6,6 +6,7 @@ attention row, ``sum_j A_tj (t - j)`` averaged over heads: how far back attentio
 
 from __future__ import annotations
 
+import numpy as np
 import torch
 
 from .model import TGNLanguageModel
@@ -78,3 +79,29 @@ def recall_by_distance(model: TGNLanguageModel, task, distances, n_per_distance:
         filler_n += int((~is_query).sum())
     return {"distance": torch.as_tensor(list(distances)).numpy(), "accuracy": torch.tensor(acc).numpy(),
             "gate_query": torch.stack(gate_query, 1).numpy(), "gate_filler": (filler_sum / filler_n).numpy()}
+
+
+def log_binned_means(x, y, lo: float, hi: float, n_bins: int = 12) -> tuple[np.ndarray, np.ndarray]:
+    """Mean of ``y`` in logarithmic bins of ``x`` between ``lo`` and ``hi`` (empty bins dropped).
+
+    Parameters
+    ----------
+    x, y : 1-d arrays of the same length
+        ``x`` > 0 where it is kept; values outside ``[lo, hi]`` fall in the edge bins.
+    lo, hi : float
+        Range of the bin edges (``0 < lo < hi``).
+    n_bins : int, default 12
+
+    Returns
+    -------
+    (centres, means)
+        Geometric mean of ``x`` and arithmetic mean of ``y`` in each non-empty bin.
+    """
+    x, y = np.asarray(x, dtype=float), np.asarray(y, dtype=float)
+    if x.shape != y.shape or x.ndim != 1:
+        raise ValueError(f"x and y must be 1-d of the same length; got {x.shape} and {y.shape}")
+    if not 0 < lo < hi:
+        raise ValueError(f"need 0 < lo < hi; got lo={lo}, hi={hi}")
+    which = np.clip(np.digitize(x, np.geomspace(lo, hi, n_bins + 1)), 1, n_bins)
+    bins = np.unique(which)
+    return (np.array([np.exp(np.log(x[which == b]).mean()) for b in bins]), np.array([y[which == b].mean() for b in bins]))
