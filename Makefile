@@ -15,7 +15,7 @@ $(STAMP): pyproject.toml constraints.txt requirements-nodeps.txt
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet torch==2.13.0
-	$(PY) -m pip install --quiet -c constraints.txt -e ".[llm,spinglass,book,dev]"
+	$(PY) -m pip install --quiet -c constraints.txt -e ".[llm,spinglass,brain,book,dev]"
 	$(PY) -m pip install --quiet --no-deps -r requirements-nodeps.txt
 	touch $@
 

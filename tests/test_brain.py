@@ -1,0 +1,178 @@
+"""Chapter 2.4 library: rank readings, the long/short split, statistics, the BIDS path, the model."""
+
+import numpy as np
+import pytest
+
+from tgnlib.brain import geometry as geo
+from tgnlib.brain import insilico, sedation, stats
+from tgnlib.brain.connectome import clean_timeseries, load_hcp_connectome, load_schaefer_group
+from tgnlib.brain.fixture import make_bids_fixture
+from tgnlib.brain.preprocess import preprocess_subject
+
+TINY = insilico.InductionConfig(baseline_s=20.0, ramp_s=10.0, hold_s=4.0, window_tr=5, discard_s=4.0)
+
+
+@pytest.fixture(scope="module")
+def connectome():
+    return load_hcp_connectome()
+
+
+@pytest.fixture(scope="module")
+def bids(tmp_path_factory):
+    return make_bids_fixture(tmp_path_factory.mktemp("ds003171"), subjects=("01", "02"), n_volumes=100)
+
+
+@pytest.mark.parametrize("k", [2, 5, 9])
+def test_timeseries_rank_of_known_covariance(k):
+    rng = np.random.default_rng(0)
+    basis = np.linalg.qr(rng.standard_normal((12, 12)))[0][:, :k]
+    x = rng.standard_normal((20000, k)) @ basis.T  # k equal covariance eigenvalues, the rest zero
+    assert geo.timeseries_rank(x, "participation") == pytest.approx(k, rel=0.05)
+    assert geo.timeseries_rank(x) == pytest.approx(k, rel=0.05)
+
+
+def test_connectivity_of_independent_signals_is_full_rank():
+    x = np.random.default_rng(1).standard_normal((5000, 10))
+    fc = geo.functional_connectivity(x)
+    assert np.allclose(np.diag(fc), 1)
+    assert geo.connectivity_rank(fc) == pytest.approx(10, rel=0.02)
+    same = np.repeat(x[:, :1], 10, axis=1)
+    assert geo.connectivity_rank(geo.functional_connectivity(same)) == pytest.approx(1, abs=1e-6)
+
+
+def test_long_short_split_on_a_line():
+    d = geo.distance_matrix(np.array([[i, 0.0, 0.0] for i in range(4)]))
+    long, short = geo.split_by_distance(d, 1.5)
+    i, j = np.indices(d.shape)
+    assert (long == (np.abs(i - j) >= 2)).all()
+    assert (short == (np.abs(i - j) == 1)).all()
+    assert not (long & short).any() and not np.diag(long | short).any()
+    assert geo.distance_threshold(d, 0.5) == pytest.approx(np.median([1, 1, 1, 2, 2, 3]))
+    with pytest.raises(ValueError, match="no long-range"):
+        geo.split_by_distance(d, 10.0)
+
+
+def test_windows_are_equal_length_and_errors_name_the_length():
+    w = geo.sliding_windows(np.zeros((103, 4)), 20)
+    assert w.shape == (5, 20, 4)
+    assert geo.sliding_windows(np.zeros((30, 4)), 20, 5).shape == (3, 20, 4)
+    with pytest.raises(ValueError, match="window length 50"):
+        geo.sliding_windows(np.zeros((30, 4)), 50)
+
+
+def test_onset_detection_on_a_synthetic_change():
+    t = np.arange(0, 400, 2.0)
+    rng = np.random.default_rng(0)
+    falling = np.where(t < 150, 0.0, -0.05 * (t - 150)) + 0.1 * rng.standard_normal(len(t))
+    assert insilico.detect_onset(t, falling, 120, -1, "hinge") == pytest.approx(150, abs=10)
+    assert 150 <= insilico.detect_onset(t, falling, 120, -1, "threshold") <= 170
+    assert np.isnan(insilico.detect_onset(t, falling, 120, +1, "hinge"))
+    assert np.isnan(insilico.detect_onset(t, falling, 120, +1, "threshold"))
+    with pytest.raises(ValueError, match="rule='mean'"):
+        insilico.detect_onset(t, falling, 120, -1, "mean")
+
+
+def test_paired_statistics():
+    rng = np.random.default_rng(0)
+    before = rng.normal(10, 1, 17)
+    result = stats.compare_paired(before, before - 1 + 0.2 * rng.standard_normal(17), seed=1)
+    assert result.cohens_dz < -2 and result.dz_ci[1] < 0
+    assert result.wilcoxon_p < 1e-3 and result.t_p < 1e-6
+    assert stats.compare_paired(before, before).wilcoxon_p == 1.0
+    assert stats.correct_pvalues([0.01, 0.04, 0.03], "holm") == pytest.approx([0.03, 0.06, 0.06])
+    assert (stats.correct_pvalues([0.01, 0.04, 0.03], "bh") <= 0.04 + 1e-12).all()
+    with pytest.raises(ValueError, match="method='sidak'"):
+        stats.correct_pvalues([0.1], "sidak")
+    motion = rng.standard_normal(17)
+    fit = stats.motion_adjusted_difference(2 + 3 * motion, motion)
+    assert fit["intercept"] == pytest.approx(2) and fit["slope"] == pytest.approx(3)
+
+
+def test_bids_state_mapping_on_the_fixture(bids):
+    runs = sedation.find_runs(bids)
+    assert [(r.subject, r.state) for r in runs] == [(s, st) for s in ("01", "02") for st in sedation.STATES]
+    assert all(r.task == f"rest{r.state}" for r in runs)
+    assert sedation.repetition_time(runs[0]) == 2.0
+    assert sedation.state_of_task("audio") == ("audio", "awake")
+    assert sedation.state_of_task("audiodeep") == ("audio", "deep")
+    with pytest.raises(ValueError, match="'restsleep'.*restawake"):
+        sedation.state_of_task("restsleep")
+    assert sedation.find_runs(bids, "audio") == []
+    assert "sub-02/func/sub-02_task-rest*_bold.*" in sedation.include_patterns(["02"])
+
+
+def test_nilearn_pipeline_recovers_the_planted_rank_drop(bids):
+    runs = sedation.find_runs(bids)
+    for subject in ("01", "02"):
+        signals = preprocess_subject([r for r in runs if r.subject == subject], n_parcels=30, global_signal=False)
+        assert signals.n_parcels == 30 and set(signals.timeseries) == set(sedation.STATES)
+        assert all(ts.shape == (100, 30) for ts in signals.timeseries.values())
+        assert np.all(np.abs(signals.centroids_mm) < 40)  # inside the 64 x 64 x 48 mm field of view
+        d = geo.distance_matrix(signals.centroids_mm)
+        ranks = {s: geo.geometric_ranks(ts, d, window=50)["time series"] for s, ts in signals.timeseries.items()}
+        assert ranks["deep"] == min(ranks.values()) and ranks["deep"] < ranks["awake"] - 0.5, ranks  # 2 sources vs 20
+
+
+def test_global_signal_regression_changes_the_signals(bids):
+    runs = [r for r in sedation.find_runs(bids) if r.subject == "01"]
+    raw = preprocess_subject(runs, n_parcels=20, global_signal=False)
+    gsr = preprocess_subject(runs, n_parcels=20, global_signal=True)
+    assert gsr.global_signal_regressed and not raw.global_signal_regressed
+    assert not np.allclose(raw.timeseries["deep"], gsr.timeseries["deep"])
+    assert np.allclose(raw.centroids_mm, gsr.centroids_mm)  # same seed, same parcels
+    assert raw.dvars == gsr.dvars and all(v > 0 for v in raw.dvars.values())
+
+
+def test_offline_download_fails_loudly(tmp_path):
+    with pytest.raises(sedation.DatasetUnreachableError, match=r'ds003171.*scale="ci"'):
+        sedation.download_sedation_data(tmp_path, host="openneuro.invalid")
+    assert not any(tmp_path.iterdir())
+
+
+def test_packaged_connectomes(connectome):
+    assert connectome.structural.shape == (80, 80) and (np.diag(connectome.structural) == 0).all()
+    assert len(connectome.bold) == 7 and connectome.bold[0].shape == (1200, 80)
+    ts = clean_timeseries(connectome.bold[0], connectome.t_r, global_signal=True)
+    assert np.allclose(ts.mean(0), 0, atol=1e-8) and np.allclose(ts.std(0, ddof=1), 1)
+    fc, centroids = load_schaefer_group(100)
+    assert fc.shape == (100, 100) and centroids.shape == (100, 3)
+    assert centroids[:50, 0].max() < 0 < centroids[50:, 0].min()  # Schaefer: left hemisphere first
+    with pytest.raises(ValueError, match="n_parcels=150"):
+        load_schaefer_group(150)
+
+
+def test_simulation_is_deterministic_for_a_seed(connectome):
+    a = insilico.simulate_induction(connectome, "long-range", 3, TINY)
+    b = insilico.simulate_induction(connectome, "long-range", 3, TINY)
+    c = insilico.simulate_induction(connectome, "long-range", 4, TINY)
+    assert a.bold.shape == (17, 80) and np.isfinite(a.bold).all()
+    assert np.array_equal(a.bold, b.bold) and np.array_equal(a.kuramoto, b.kuramoto)
+    assert not np.allclose(a.bold, c.bold)
+    with pytest.raises(ValueError, match="induction='propofol'"):
+        insilico.simulate_induction(connectome, "propofol", 0, TINY)
+
+
+def test_inductions_change_what_they_target(connectome):
+    from dataclasses import replace
+
+    config = replace(TINY, baseline_s=4.0, ramp_s=2.0, hold_s=2.0)
+    none = insilico.simulate_induction(connectome, "none", 5, config)
+    cut = insilico.simulate_induction(connectome, "global", 5, replace(config, global_final=0.0))
+    same = insilico.simulate_induction(connectome, "global", 5, replace(config, global_final=1.0))
+    assert np.array_equal(none.bold, same.bold)
+    assert not np.array_equal(none.bold, cut.bold)
+    with pytest.raises(ValueError, match="diverges"):
+        insilico.check_stability(connectome, replace(config, coupling=5.0))
+
+
+def test_run_inductions_caches_and_resumes(connectome, tmp_path, monkeypatch):
+    first = insilico.run_inductions(connectome, ["bifurcation"], [0], TINY, cache_dir=tmp_path, progress=False)
+    assert len(list(tmp_path.glob("*.npz"))) == 1
+
+    def fail(*args):
+        raise AssertionError("a cached run was simulated again")
+
+    monkeypatch.setattr(insilico, "_simulate_and_measure", fail)
+    again = insilico.run_inductions(connectome, ["bifurcation"], [0], TINY, cache_dir=tmp_path, progress=False)
+    assert np.array_equal(first[("bifurcation", 0)]["long-range rank"], again[("bifurcation", 0)]["long-range rank"])
+    assert set(first[("bifurcation", 0)]) >= set(insilico.MEASURES) | {"t_s"}
