@@ -176,3 +176,71 @@ def test_run_inductions_caches_and_resumes(connectome, tmp_path, monkeypatch):
     again = insilico.run_inductions(connectome, ["bifurcation"], [0], TINY, cache_dir=tmp_path, progress=False)
     assert np.array_equal(first[("bifurcation", 0)]["long-range rank"], again[("bifurcation", 0)]["long-range rank"])
     assert set(first[("bifurcation", 0)]) >= set(insilico.MEASURES) | {"t_s"}
+
+
+def _table(effect):
+    rng = np.random.default_rng(2)
+    rows = []
+    for subject in range(12):  # with 12 comparisons, Holm needs n >= 10 for an exact Wilcoxon p to survive
+        base = rng.normal(20, 2)
+        for state in sedation.STATES:
+            for kind in geo.RANK_KINDS:
+                rank = base + (effect if state == "deep" else 0) + 0.1 * rng.standard_normal()
+                rows.append(dict(subject=subject, state=state, gsr=False, quantile=0.5, kind=kind, rank=rank, dvars=rng.normal(10, 1)))
+    import pandas as pd
+
+    return pd.DataFrame(rows)
+
+
+def test_state_contrasts_find_a_planted_fall_and_only_it():
+    from tgnlib.brain.analysis import state_contrasts
+
+    out = state_contrasts(_table(-3.0)).set_index(["kind", "state"])
+    assert len(out) == len(geo.RANK_KINDS) * 3
+    for kind in geo.RANK_KINDS:
+        assert out.loc[(kind, "deep"), "dz"] < -5 and out.loc[(kind, "deep"), "wilcoxon_p_adjusted"] < 0.05
+        assert out.loc[(kind, "light"), "wilcoxon_p_adjusted"] > 0.05
+        assert out.loc[(kind, "deep"), "motion_adjusted_change"] == pytest.approx(-3.0, abs=0.3)
+    assert (out["wilcoxon_p_adjusted"] >= out["wilcoxon_p"]).all()
+
+
+def test_lag_summary_and_time_courses():
+    import pandas as pd
+
+    from tgnlib.brain.analysis import mean_time_courses, summarise_lags
+
+    lags = pd.DataFrame([dict(induction="long-range", seed=s, rule="hinge", synchrony="Kuramoto order", rank_onset_s=150.0,
+                              sync_onset_s=150.0 + 10 + s, lag_s=10.0 + s, rank_change=-1.0 - 0.1 * s, sync_change=0.01 * (s + 1))
+                         for s in range(10)])
+    row = summarise_lags(lags).iloc[0]
+    assert row.detected == 10 and row.median_lag_s == pytest.approx(14.5)
+    assert 10 <= row.lag_low_s <= 14.5 <= row.lag_high_s <= 19 and row.positive == 1.0
+    assert row.rank_change < 0 and row.rank_change_p < 0.01 and row.sync_change_p < 0.01
+    results = {("global", s): {"t_s": np.arange(3.0), "Kuramoto order": np.full(3, float(s))} for s in range(3)}
+    course = mean_time_courses(results, "global")
+    assert np.allclose(course["Kuramoto order"], 1.0) and np.allclose(course["Kuramoto order sd"], np.std([0, 1, 2]))
+    with pytest.raises(ValueError, match="'long-range'"):
+        mean_time_courses(results, "long-range")
+
+
+def test_hcp_rank_table_has_both_halves(connectome):
+    from tgnlib.brain.analysis import hcp_rank_table
+
+    table = hcp_rank_table(connectome, window=200, quantiles=(0.5,), global_signal=(False,))
+    assert set(table.half) == {"whole", "first", "second"} and set(table.subject) == set(range(1, 8))
+    assert len(table) == 7 * 3 * len(geo.RANK_KINDS)
+    assert (table["rank"] > 1).all()
+
+
+def test_sedation_rank_table_needs_three_complete_subjects(bids):
+    from tgnlib.brain.analysis import sedation_rank_table
+
+    with pytest.raises(ValueError, match="at least 3 subjects"):
+        sedation_rank_table(bids, n_parcels=10, progress=False)
+
+
+def test_parallel_runs_equal_serial_runs(connectome, tmp_path):
+    serial = insilico.run_inductions(connectome, ["global"], [1, 2], TINY, cache_dir=tmp_path / "serial", progress=False)
+    parallel = insilico.run_inductions(connectome, ["global"], [1, 2], TINY, cache_dir=tmp_path / "parallel", n_jobs=2, progress=False)
+    for key in serial:
+        assert np.array_equal(serial[key]["Kuramoto order"], parallel[key]["Kuramoto order"])

