@@ -10,8 +10,10 @@ so that a state with more volumes is not favoured:
   correlation) matrix;
 * **long-range / short-range rank**: the same for the connectivity matrix with only the
   connections longer (shorter) than a distance threshold kept, the others set to zero. The
-  threshold is a quantile of the distances between parcel centroids, so that both parts hold
-  the same number of connections whatever the units or the parcellation; its value in mm is
+  threshold is a quantile of the distances between parcel centroids, so no change of units
+  moves it; at the median (the default) both parts hold the same number of connections. At
+  other quantiles they do not, and the rank of a part grows with the connections it keeps:
+  compare one part across states, not the two parts with each other. Its value in mm is
   reported beside it.
 """
 
