@@ -63,6 +63,24 @@ def test_bad_input_is_named(bad, match):
         rank.effective_rank(bad)
 
 
+@pytest.mark.parametrize("method", rank.METHODS)
+@pytest.mark.parametrize("center", [False, True])
+@pytest.mark.parametrize("value", [np.nan, np.inf, -np.inf])
+def test_any_non_finite_entry_is_refused(method, center, value):
+    for shape in [(3, 6, 4), (3, 4, 6)]:
+        x = torch.randn(*shape)
+        x[1, 2, 3] = value
+        with pytest.raises(ValueError, match="NaN or infinite"):
+            rank.singular_values(x, center=center, method=method)
+
+
+def test_gram_overflow_is_refused_with_the_way_out():
+    x = torch.full((2, 4, 3), 1e30)
+    with pytest.raises(ValueError, match="float64"):
+        rank.singular_values(x)
+    assert torch.isfinite(rank.singular_values(x.double())).all()
+
+
 def test_unknown_estimator_is_named():
     with pytest.raises(ValueError, match="'renyi'"):
         rank.effective_rank(torch.eye(3), "renyi")
@@ -76,3 +94,22 @@ def test_float32_gram_is_within_its_documented_accuracy():
     fast = rank.effective_rank(x, method="gram")
     assert fast.dtype == torch.float32
     assert ((fast.double() - exact).abs() / exact).max() < 1e-3
+
+
+@pytest.mark.parametrize("method", rank.METHODS)
+def test_threaded_batch_equals_single_threaded_call_and_restores_thread_count(method):
+    x = torch.randn(7, 2, 40, 25)
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        serial = rank.singular_values(x, center=True, method=method)
+    finally:
+        torch.set_num_threads(threads)
+    torch.set_num_threads(3)
+    try:
+        threaded = rank.singular_values(x, center=True, method=method)
+        assert torch.get_num_threads() == 3
+    finally:
+        torch.set_num_threads(threads)
+    assert threaded.shape == (7, 2, 25)
+    torch.testing.assert_close(threaded, serial, rtol=0, atol=0)

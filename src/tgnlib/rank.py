@@ -15,13 +15,15 @@ per-window and per-sample rank curves cheap (``benchmarks/bench_rank.py``).
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
+
 import numpy as np
 import torch
 
 ESTIMATORS = ("entropy", "participation", "stable")
 
 
-def _as_tensor(x) -> torch.Tensor:
+def _as_tensor(x, check_finite: bool = True) -> torch.Tensor:
     if isinstance(x, torch.Tensor):
         t = x
     else:
@@ -32,12 +34,38 @@ def _as_tensor(x) -> torch.Tensor:
         t = t.to(torch.float64)
     elif t.dtype in (torch.float16, torch.bfloat16):
         t = t.to(torch.float32)
-    if not torch.isfinite(t).all():
+    if check_finite and not torch.isfinite(t).all():
         raise ValueError("rank estimators got NaN or infinite entries")
     return t
 
 
 METHODS = ("gram", "svd")
+
+
+def _map_over_batch(decomposition, t: torch.Tensor) -> torch.Tensor:
+    """Apply a batched LAPACK call with one batch slice per CPU thread.
+
+    On CPU, torch's ``eigvalsh`` and ``svdvals`` loop over the batch and MKL's threads barely help
+    at these sizes, so the per-layer rank curve of a language model took as long as a quarter of
+    its forward pass. The ops release the GIL, so Python threads over batch slices use every core.
+    Each worker must run MKL single-threaded (two threads of two OpenMP threads each on two cores
+    are slower than one), and torch only sets that globally: the thread count is set to 1 while
+    the workers run and restored after, so do not run other torch work in parallel threads during
+    the call. The result equals a single-threaded unsplit call exactly, and the default
+    multi-threaded one to float rounding.
+    """
+    n_threads = torch.get_num_threads()
+    flat = t.reshape(-1, *t.shape[-2:])
+    if t.device.type != "cpu" or n_threads < 2 or flat.shape[0] < 2:
+        return decomposition(t)
+    chunks = flat.chunk(min(n_threads, flat.shape[0]))
+    torch.set_num_threads(1)
+    try:
+        with ThreadPoolExecutor(max_workers=len(chunks)) as pool:
+            parts = list(pool.map(decomposition, chunks))
+    finally:
+        torch.set_num_threads(n_threads)
+    return torch.cat(parts).reshape(*t.shape[:-2], -1)
 
 
 def singular_values(x, center: bool = False, method: str = "gram") -> torch.Tensor:
@@ -63,13 +91,18 @@ def singular_values(x, center: bool = False, method: str = "gram") -> torch.Tens
     """
     if method not in METHODS:
         raise ValueError(f"method={method!r} is not one of {METHODS}")
-    t = _as_tensor(x)
+    # A non-finite entry always reaches the (smaller) Gram matrix, so checking it there is the
+    # same test at half the cost on a tall or wide batch.
+    t = _as_tensor(x, check_finite=method == "svd")
     if center:
         t = t - t.mean(dim=-2, keepdim=True)
     if method == "svd":
-        return torch.linalg.svdvals(t)
+        return _map_over_batch(torch.linalg.svdvals, t)
     gram = t.transpose(-1, -2) @ t if t.shape[-1] <= t.shape[-2] else t @ t.transpose(-1, -2)
-    return torch.linalg.eigvalsh(gram).clamp(min=0).sqrt().flip(-1)
+    if not torch.isfinite(gram).all():
+        raise ValueError("rank estimators got NaN or infinite entries (or entries so large that their Gram "
+                         "matrix overflows: use float64 or method='svd')")
+    return _map_over_batch(torch.linalg.eigvalsh, gram).clamp(min=0).sqrt().flip(-1)
 
 
 def rank_from_singular_values(s, estimator: str = "entropy") -> torch.Tensor:
