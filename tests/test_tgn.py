@@ -2,9 +2,10 @@ import itertools
 
 import pytest
 import torch
+from torch.nn import functional as F
 
 from tgnlib.tgn import TGNConfig, TGNLanguageModel
-from tgnlib.tgn.attention import CausalSelfAttention
+from tgnlib.tgn.attention import CausalSelfAttention, attend_rows
 from tgnlib.tgn.inertial import parallel_scan, scan, sequential_scan
 from tgnlib.tgn.model import TGNBlock
 
@@ -73,6 +74,17 @@ def test_sparse_rows_equal_dense_attention_on_those_rows():
     assert (sparse[~rows] == 0).all()
     expected = sum(4.0 * 32 * (t + 1) for b in range(3) for t in range(20) if rows[b, t])
     assert flops == pytest.approx(expected)
+
+
+@pytest.mark.parametrize("chunks", [1, 3, 50])
+def test_attend_rows_equals_dense_causal_attention_at_those_positions(chunks):
+    g = torch.Generator().manual_seed(5)
+    q_all, k, v = (torch.randn(2, 3, 30, 8, generator=g) for _ in range(3))
+    dense = F.scaled_dot_product_attention(q_all, k, v, is_causal=True)
+    positions = torch.tensor([[0, 4, 5, 17, 29], [2, 3, 11, 12, 20]])
+    q = q_all.gather(2, positions[:, None, :, None].expand(-1, 3, -1, 8))
+    rows = attend_rows(q, k, v, positions, chunks=chunks)
+    torch.testing.assert_close(rows, dense.gather(2, positions[:, None, :, None].expand(-1, 3, -1, 8)))
 
 
 def test_hard_gate_counts_fewer_flops_than_dense():

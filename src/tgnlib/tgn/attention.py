@@ -21,6 +21,39 @@ def attention_flops(n_queries: int, n_keys: int, d_model: int) -> float:
     return 4.0 * n_queries * n_keys * d_model
 
 
+def attend_rows(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, positions: torch.Tensor,
+                chunks: int = 4, dropout_p: float = 0.0) -> torch.Tensor:
+    """Causal attention for a subset of query positions: the core of sparse gated attention.
+
+    Parameters
+    ----------
+    q : tensor, shape (B, H, N, Dh)
+        Queries of the N selected positions, in increasing position order.
+    k, v : tensors, shape (B, H, T, Dh)
+        Keys and values of every position.
+    positions : long tensor, shape (B, N)
+        Position of each query, increasing along N; query ``i`` sees keys ``0 .. positions[:, i]``.
+    chunks : int, default 4
+        The queries are cut into this many blocks that each read only the keys up to their last
+        position, so a block of early queries does not pay for the whole sequence (about 5/8 of the
+        keys with four blocks; more blocks lose more to per-call overhead on CPU).
+    dropout_p : float, default 0.0
+        Attention dropout, as in ``scaled_dot_product_attention``.
+
+    Returns
+    -------
+    tensor, shape (B, H, N, Dh)
+        Exactly the rows of dense causal attention at ``positions``.
+    """
+    parts = []
+    for block in torch.arange(q.shape[2], device=q.device).chunk(max(1, min(chunks, q.shape[2]))):
+        limit = int(positions[:, block].max()) + 1
+        mask = torch.arange(limit, device=q.device)[None, None, :] <= positions[:, block, None]  # (B, block, limit)
+        parts.append(F.scaled_dot_product_attention(q[:, :, block], k[:, :, :limit], v[:, :, :limit],
+                                                    attn_mask=mask[:, None], dropout_p=dropout_p))
+    return torch.cat(parts, dim=2)
+
+
 class CausalSelfAttention(nn.Module):
     """Multi-head causal self-attention with ``scaled_dot_product_attention``."""
 
@@ -30,7 +63,7 @@ class CausalSelfAttention(nn.Module):
         self.proj = nn.Linear(d_model, d_model)
         self.n_heads = n_heads
         self.dropout = dropout
-        self.query_chunks = 4  # blocks of gated queries in forward_rows
+        self.query_chunks = 4  # blocks of gated queries in forward_rows (see attend_rows)
 
     def _heads(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         b, t, d = x.shape
@@ -67,31 +100,22 @@ class CausalSelfAttention(nn.Module):
         """
         b, t, d = x.shape
         h = self.n_heads
-        # keys and values for every position; queries only for the open rows (a third of the projection saved)
-        w_q, w_kv = self.qkv.weight.split([d, 2 * d])
-        b_q, b_kv = self.qkv.bias.split([d, 2 * d])
-        k, v = (z.view(b, t, h, d // h).transpose(1, 2) for z in F.linear(x, w_kv, b_kv).split(d, dim=-1))
-        counts = rows.sum(1)
-        n_max = int(counts.max()) if rows.any() else 0
+        n_max = int(rows.sum(1).max()) if rows.any() else 0
         out = torch.zeros_like(x)
         if n_max == 0:
             return out, 0.0
+        # keys and values for every position; queries only for the open rows (a third of the projection saved).
+        # Head-major copies once: each block of attend_rows would otherwise copy its strided slice inside SDPA.
+        w_q, w_kv = self.qkv.weight.split([d, 2 * d])
+        b_q, b_kv = self.qkv.bias.split([d, 2 * d])
+        k, v = (z.view(b, t, h, d // h).transpose(1, 2).contiguous() for z in F.linear(x, w_kv, b_kv).split(d, dim=-1))
         # gather each sample's gated query positions (padded to n_max) and keep keys <= each query's position
         pos = torch.where(rows, torch.arange(t, device=x.device), t).sort(dim=1).values[:, :n_max]  # (B, n_max), t = padding
         valid = pos < t
         safe = pos.clamp(max=t - 1)
         x_rows = x.gather(1, safe[..., None].expand(-1, -1, d))
         qs = F.linear(x_rows, w_q, b_q).view(b, n_max, h, d // h).transpose(1, 2)
-        # queries are sorted by position: cut them into chunks that each read only the keys up to their last
-        # position, so a chunk of early queries does not pay for the whole sequence (about 5/8 of the keys
-        # with four chunks)
-        parts = []
-        for chunk in torch.arange(n_max, device=x.device).chunk(min(self.query_chunks, n_max)):
-            limit = int(safe[:, chunk].max()) + 1
-            mask = torch.arange(limit, device=x.device)[None, None, :] <= safe[:, chunk, None]  # (B, chunk, limit)
-            parts.append(F.scaled_dot_product_attention(qs[:, :, chunk], k[:, :, :limit], v[:, :, :limit], attn_mask=mask[:, None],
-                                                        dropout_p=self.dropout if self.training else 0.0))
-        y = torch.cat(parts, dim=2)
+        y = attend_rows(qs, k, v, safe, chunks=self.query_chunks, dropout_p=self.dropout if self.training else 0.0)
         y = self.proj(y.transpose(1, 2).reshape(b, n_max, d))
         y = y * valid[..., None]
         out.scatter_(1, safe[..., None].expand(-1, -1, d), y)
