@@ -107,6 +107,26 @@ def test_parallel_scan_equals_sequential_recurrence(shape):
         scan(a, b, "fft")
 
 
+def test_sequential_scan_gradient_equals_autograd_through_the_recurrence():
+    g = torch.Generator().manual_seed(1)
+    a = torch.rand(2, 17, 3, 2, generator=g, dtype=torch.float64, requires_grad=True)
+    b = torch.randn(2, 17, 3, 2, generator=g, dtype=torch.float64, requires_grad=True)
+    weights = torch.randn(2, 17, 3, 2, generator=g, dtype=torch.float64)
+    h, states = torch.zeros(2, 3, 2, dtype=torch.float64), []
+    for t in range(17):
+        h = a[:, t] * h + b[:, t]
+        states.append(h)
+    reference = torch.stack(states, 1)
+    grads_ref = torch.autograd.grad((reference * weights).sum(), (a, b))
+    ours = sequential_scan(a, b)
+    grads = torch.autograd.grad((ours * weights).sum(), (a, b))
+    torch.testing.assert_close(ours, reference)
+    for got, want in zip(grads, grads_ref):
+        torch.testing.assert_close(got, want)
+    assert torch.autograd.gradcheck(sequential_scan, (a[:1, :6, :2, :1].detach().requires_grad_(),
+                                                      b[:1, :6, :2, :1].detach().requires_grad_()))
+
+
 def test_mamba_stream_is_the_same_with_either_scan():
     from tgnlib.tgn.inertial import SelectiveRecurrence
 
