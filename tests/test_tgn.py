@@ -127,6 +127,61 @@ def test_sequential_scan_gradient_equals_autograd_through_the_recurrence():
                                                       b[:1, :6, :2, :1].detach().requires_grad_()))
 
 
+def reference_selective_scan(u, delta, A, B, C, D, delta_softplus):
+    """mamba-ssm's documented semantics (``selective_scan_ref``) for a variable B, C of shape (B, N, L)."""
+    delta = F.softplus(delta) if delta_softplus else delta
+    decay = torch.exp(torch.einsum("bdl,dn->bdln", delta, A))
+    drive = torch.einsum("bdl,bnl,bdl->bdln", delta, B, u)
+    state, ys = torch.zeros(u.shape[0], A.shape[0], A.shape[1], dtype=u.dtype), []
+    for i in range(u.shape[2]):
+        state = decay[:, :, i] * state + drive[:, :, i]
+        ys.append(torch.einsum("bdn,bn->bd", state, C[:, :, i]))
+    return torch.stack(ys, dim=2) + u * D[:, None]
+
+
+def test_mamba_ssm_kernel_path_computes_the_same_layer(monkeypatch):
+    from tgnlib.tgn import inertial
+
+    torch.manual_seed(0)
+    rec = inertial.SelectiveRecurrence(12, 4).double()
+    with torch.no_grad():
+        rec.log_a.add_(0.3 * torch.randn_like(rec.log_a))
+        rec.skip.mul_(torch.rand_like(rec.skip))
+    x = torch.randn(2, 15, 12, dtype=torch.float64)
+    ours = rec(x, "sequential")
+    args = rec.selective_scan_arguments(x)
+    assert args["A"].dtype == torch.float32 and (args["A"] < 0).all()
+    args["A"], args["D"] = args["A"].double(), args["D"].double()
+    torch.testing.assert_close(reference_selective_scan(**args).transpose(1, 2), ours)
+    # the dispatch: a stand-in kernel with mamba-ssm's semantics, reached by method="mamba-ssm"
+    monkeypatch.setattr(inertial, "selective_scan_kernel",
+                        lambda: lambda **kw: reference_selective_scan(**{**kw, "A": kw["A"].double(), "D": kw["D"].double()}))
+    torch.testing.assert_close(rec(x, "mamba-ssm"), ours)
+
+
+    def cuda_only(**kwargs):
+        raise AssertionError("method='auto' called the kernel on a CPU tensor")
+
+    monkeypatch.setattr(inertial, "selective_scan_kernel", lambda: cuda_only)
+    torch.testing.assert_close(rec(x), ours)
+    monkeypatch.setattr(inertial, "selective_scan_kernel", lambda: None)
+    with pytest.raises(RuntimeError, match="pip install mamba-ssm"):
+        rec(x, "mamba-ssm")
+    with pytest.raises(ValueError, match="'cuda-graph'"):
+        rec(x, "cuda-graph")
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="the mamba-ssm kernel is CUDA-only")
+def test_mamba_ssm_kernel_matches_the_scan_on_cuda():
+    pytest.importorskip("mamba_ssm")
+    from tgnlib.tgn.inertial import SelectiveRecurrence
+
+    torch.manual_seed(0)
+    rec = SelectiveRecurrence(64, 8).cuda()
+    x = torch.randn(2, 300, 64, device="cuda")
+    torch.testing.assert_close(rec(x, "mamba-ssm"), rec(x, "parallel"), rtol=1e-4, atol=1e-4)
+
+
 def test_mamba_stream_is_the_same_with_either_scan():
     from tgnlib.tgn.inertial import SelectiveRecurrence
 

@@ -12,8 +12,12 @@ The linear recurrence ``h_t = a_t h_{t-1} + b_t`` has two implementations with t
 :func:`sequential_scan`, a loop over time. On a GPU the loop is bound by kernel launches and the
 parallel scan wins; on a CPU the loop already streams the inputs at memory bandwidth and is the
 fastest we have (measured in ``benchmarks/bench_tgn.py``), so :func:`scan` picks by device. The loop's
-gradient is a second loop, backwards in time (:class:`_SequentialScan`), not autograd through T steps. The
-``mamba-ssm`` CUDA kernels are not used here.
+gradient is a second loop, backwards in time (:class:`_SequentialScan`), not autograd through T steps.
+
+The recurrence above is exactly what ``mamba-ssm``'s ``selective_scan_fn`` computes (with
+``A = -A_cn``, ``delta_softplus=True``, a variable ``B`` and ``C`` shared by all channels, ``D`` the
+skip), so on a GPU where ``mamba-ssm`` is installed the layer runs its fused CUDA kernel instead
+(:meth:`SelectiveRecurrence.selective_scan_arguments`; the kernel is CUDA-only and not a dependency).
 """
 
 from __future__ import annotations
@@ -135,9 +139,50 @@ class SelectiveRecurrence(nn.Module):
         b = (delta * x).unsqueeze(-1) * b_in.unsqueeze(-2)
         return a, b, c_out
 
+    def selective_scan_arguments(self, x: torch.Tensor) -> dict:
+        """The arguments of ``mamba_ssm``'s ``selective_scan_fn`` that compute this layer on ``x`` (B, T, D).
+
+        ``u`` and ``delta`` (before softplus) are (B, D, T), ``A`` (D, N) is ``-exp(log_a)``, ``B`` and
+        ``C`` are (B, N, T), ``D`` is the skip; the kernel's output (B, D, T) transposed is :meth:`forward`.
+        The kernel wants ``u``, ``delta``, ``B`` and ``C`` in one dtype (bf16 under autocast) and ``A``,
+        ``D`` in float32.
+        """
+        delta = self.delta(x)
+        b_in, c_out = self.bc(x).chunk(2, dim=-1)
+        dtype = delta.dtype
+        return {"u": x.to(dtype).transpose(1, 2), "delta": delta.transpose(1, 2), "A": -torch.exp(self.log_a.float()),
+                "B": b_in.to(dtype).transpose(1, 2), "C": c_out.to(dtype).transpose(1, 2), "D": self.skip.float(),
+                "delta_softplus": True}
+
     def forward(self, x: torch.Tensor, method: str = "auto") -> torch.Tensor:
+        """(B, T, D) -> (B, T, D).
+
+        method : {"auto", "parallel", "sequential", "mamba-ssm"}, default "auto"
+            How the recurrence is run: a scan of :func:`scan`, or ``mamba-ssm``'s fused CUDA kernel.
+            ``"auto"``: the kernel on CUDA when ``mamba-ssm`` is installed, else :func:`scan`'s choice.
+        """
+        if method not in RECURRENCE_METHODS:
+            raise ValueError(f"method={method!r} is not one of {RECURRENCE_METHODS}")
+        kernel = selective_scan_kernel() if method == "mamba-ssm" or (method == "auto" and x.is_cuda) else None
+        if method == "mamba-ssm" and kernel is None:
+            raise RuntimeError("method='mamba-ssm' needs the mamba-ssm package and a CUDA tensor (pip install mamba-ssm "
+                               "on a machine with CUDA); it is not installed here. Use method='auto'.")
+        if kernel is not None:
+            return kernel(**self.selective_scan_arguments(x)).transpose(1, 2).to(x.dtype)
         a, b, c_out = self.coefficients(x)
         return (scan(a, b, method) * c_out.unsqueeze(-2)).sum(-1) + self.skip * x
+
+
+RECURRENCE_METHODS = SCANS + ("mamba-ssm",)
+
+
+def selective_scan_kernel():
+    """``mamba_ssm``'s ``selective_scan_fn`` when the package is installed and importable, else None."""
+    try:
+        from mamba_ssm.ops.selective_scan_interface import selective_scan_fn
+    except (ImportError, OSError):  # not installed, or installed without a usable CUDA runtime
+        return None
+    return selective_scan_fn
 
 
 class InertialStream(nn.Module):
