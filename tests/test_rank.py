@@ -97,19 +97,31 @@ def test_float32_gram_is_within_its_documented_accuracy():
 
 
 @pytest.mark.parametrize("method", rank.METHODS)
-def test_threaded_batch_equals_single_threaded_call_and_restores_thread_count(method):
-    x = torch.randn(7, 2, 40, 25)
+def test_threaded_batch_equals_single_threaded_call_and_restores_thread_count(method, monkeypatch):
+    pools = []
+
+    class CountedPool(rank.ThreadPoolExecutor):
+        def __init__(self, *args, **kwargs):
+            pools.append(kwargs.get("max_workers"))
+            super().__init__(*args, **kwargs)
+
+    monkeypatch.setattr(rank, "ThreadPoolExecutor", CountedPool)
+    x = torch.randn(150, 2, 40, 25)
     threads = torch.get_num_threads()
     torch.set_num_threads(1)
     try:
         serial = rank.singular_values(x, center=True, method=method)
     finally:
         torch.set_num_threads(threads)
+    assert pools == []
     torch.set_num_threads(3)
     try:
         threaded = rank.singular_values(x, center=True, method=method)
         assert torch.get_num_threads() == 3
+        assert pools == [3]
+        rank.singular_values(x[:2], center=True, method=method)  # too small to be worth the workers
+        assert pools == [3]
     finally:
         torch.set_num_threads(threads)
-    assert threaded.shape == (7, 2, 25)
+    assert threaded.shape == (150, 2, 25)
     torch.testing.assert_close(threaded, serial, rtol=0, atol=0)

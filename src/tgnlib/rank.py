@@ -56,7 +56,10 @@ def _map_over_batch(decomposition, t: torch.Tensor) -> torch.Tensor:
     """
     n_threads = torch.get_num_threads()
     flat = t.reshape(-1, *t.shape[-2:])
-    if t.device.type != "cpu" or n_threads < 2 or flat.shape[0] < 2:
+    # Starting the workers costs about 0.4 ms; a single-core eigvalsh costs about 4 us + k^3 / 5000 us
+    # per k x k matrix (both measured on the 2-core CI machine), so small batches stay on one call.
+    single_call_us = flat.shape[0] * (4.0 + min(flat.shape[-2:]) ** 3 / 5000.0)
+    if t.device.type != "cpu" or n_threads < 2 or flat.shape[0] < 2 or single_call_us < 1500.0:
         return decomposition(t)
     chunks = flat.chunk(min(n_threads, flat.shape[0]))
     torch.set_num_threads(1)
