@@ -1,3 +1,4 @@
+import json
 import matplotlib
 
 matplotlib.use("Agg")
@@ -41,6 +42,16 @@ def test_preset_picks_scale_and_applies_knobs(tmp_path):
         ch.preset(ci=dict(n=1), full=dict(n=2), m=3)
     with pytest.raises(ValueError, match="same keys"):
         ch.preset(ci=dict(n=1), full=dict(m=2))
+
+
+def test_dict_knob_from_papermill_gets_its_integer_keys_back(tmp_path):
+    ch = start_chapter("theory", scale="ci", output_dir=tmp_path)
+    sweeps = {4: 100, 6: 200}
+    p = ch.preset(ci=dict(sweeps=sweeps, names={"a": 1}), full=dict(sweeps=sweeps, names={"a": 1}),
+                  sweeps=json.loads(json.dumps({4: 7, 12: 9})), names={"b": 2})
+    assert p.sweeps == {4: 7, 12: 9} and p.names == {"b": 2}
+    with pytest.raises(ValueError, match="sweeps=.*integers"):
+        ch.preset(ci=dict(sweeps=sweeps), full=dict(sweeps=sweeps), sweeps={"L4": 7})
 
 
 def test_savefig_record_and_caption(tmp_path):

@@ -123,6 +123,10 @@ class Chapter:
     def preset(self, ci: dict, full: dict, **overrides) -> SimpleNamespace:
         """Sizes for this scale, with the notebook's knobs applied on top.
 
+        A dict knob keyed by integers in the preset (say sweeps per lattice size) may arrive with
+        string keys, because papermill passes parameters through JSON; its keys are turned back into
+        integers.
+
         Parameters
         ----------
         ci, full : dict
@@ -137,7 +141,8 @@ class Chapter:
         Raises
         ------
         ValueError
-            If the two scales disagree on keys, or a knob is not one of them.
+            If the two scales disagree on keys, a knob is not one of them, or a dict knob has a key
+            that is not an integer where the preset's are.
         """
         if set(ci) != set(full):
             raise ValueError(f"the ci and full presets must have the same keys; they differ in {sorted(set(ci) ^ set(full))}")
@@ -145,7 +150,9 @@ class Chapter:
         if unknown:
             raise ValueError(f"unknown knob(s) {unknown}; this chapter's knobs are {sorted(ci)}")
         chosen = dict(ci if self.scale == "ci" else full)
-        chosen.update({k: v for k, v in overrides.items() if v is not None})
+        for name, value in overrides.items():
+            if value is not None:
+                chosen[name] = _keys_like(chosen[name], value, name)
         return SimpleNamespace(**chosen)
 
     def rng(self, offset: int = 0) -> np.random.Generator:
@@ -249,3 +256,13 @@ def start_chapter(name: str, scale: str = "ci", seed: int = 0, device: str = "au
     (out / "figures" / name).mkdir(parents=True, exist_ok=True)
     (out / "results").mkdir(parents=True, exist_ok=True)
     return Chapter(name, scale, int(seed), dev, out)
+
+
+def _keys_like(preset_value, value, name: str):
+    if not (isinstance(preset_value, dict) and isinstance(value, dict) and preset_value
+            and all(isinstance(k, int) for k in preset_value)):
+        return value
+    try:
+        return {int(k): v for k, v in value.items()}
+    except ValueError:
+        raise ValueError(f"{name}={value!r}: its keys must be integers, like the preset's {sorted(preset_value)}") from None
