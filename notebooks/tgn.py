@@ -434,10 +434,12 @@ g7 = ("reproduced" if rate0 >= 0.5 and rate[-1] <= 0.01 and sharp else
       "partly" if rho <= -0.9 and rate[-1] <= 0.01 else "not reproduced")
 ch.record("G7", verdict=g7, figure=fig_lam, data=DATA,
           summary="final gate rate {r0:.3f} at lambda=0, {rmin_l:.3f} at lambda={lmin:g}, {rmax_l:.4f} at lambda={lmax:g} "
-                  "(Spearman {rho:.2f}); half-rate lambda {lhalf:.3g}; 90%-to-10% fall over {dec:.2f} decades; validation "
+                  "(Spearman {rho:.2f}); half-rate lambda {lhalf}; 90%-to-10% fall over {dec} decades; validation "
                   "perplexity {p_lo:.1f} -> {p_hi:.1f} across the grid",
           measured=dict(r0=rate0, rmin_l=float(rate[0]), lmin=float(lams[0]), rmax_l=float(rate[-1]), lmax=float(lams[-1]), rho=rho,
-                        lhalf=trans["lambda_half"], dec=trans["decades_10_90"], p_lo=float(ppl[0]), p_hi=float(ppl[-1])))
+                        lhalf=f"{trans['lambda_half']:.3g}" if np.isfinite(trans["lambda_half"]) else "not reached in the sweep",
+                        dec=f"{trans['decades_10_90']:.2f}" if np.isfinite(trans["decades_10_90"]) else "(not reached)",
+                        p_lo=float(ppl[0]), p_hi=float(ppl[-1])))
 print("G7:", g7, trans)
 
 # %% [markdown]
