@@ -105,8 +105,9 @@ print(P)
 # ## The sedation data and the pipeline
 #
 # At `full`, `download_sedation_data` fetches the rest runs of ds003171 with `openneuro-py` (resumable; files
-# already complete are kept), after printing the expected size; without a connection it stops with an error
-# naming the accession and the `ci` alternative, never silently using other data. Each subject's four rest
+# already complete are kept), after printing the expected size. Without a connection it uses a copy already
+# in `data_dir` (fetched elsewhere; it says it could not re-check it), or stops with an error naming the
+# accession and the `ci` alternative, never silently using other data. Each subject's four rest
 # runs are masked, parcellated together (Ward, `nilearn.regions.Parcellations`, so parcels are shared across
 # states) with centroids in the subject's scanner millimetres (no normalisation to a template exists for
 # these raw data, and we do not fake one), detrended, band-passed 0.01-0.1 Hz, cleaned of five high-variance

@@ -129,6 +129,14 @@ def test_offline_download_fails_loudly(tmp_path):
     assert not any(tmp_path.iterdir())
 
 
+def test_offline_uses_a_complete_local_copy_and_names_missing_subjects(bids, capsys):
+    assert sedation.download_sedation_data(bids, host="openneuro.invalid") == bids
+    assert sedation.download_sedation_data(bids, subjects=["01", "02"], host="openneuro.invalid") == bids
+    assert "not re-checked" in capsys.readouterr().out
+    with pytest.raises(sedation.DatasetUnreachableError, match="lacks subject.*17"):
+        sedation.download_sedation_data(bids, subjects=["01", "17"], host="openneuro.invalid")
+
+
 def test_packaged_connectomes(connectome):
     assert connectome.structural.shape == (80, 80) and (np.diag(connectome.structural) == 0).all()
     assert len(connectome.bold) == 7 and connectome.bold[0].shape == (1200, 80)

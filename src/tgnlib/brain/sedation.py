@@ -149,11 +149,21 @@ def _unreachable_message(host: str) -> str:
             f"point `data_dir` at it.")
 
 
+def _local_subjects(target_dir, condition: str) -> set[str]:
+    root = Path(target_dir)
+    if not (root / "dataset_description.json").exists():
+        return set()
+    return {run.subject for run in find_runs(root, condition)}
+
+
 def download_sedation_data(target_dir, subjects=None, condition: str = "rest", host: str = "openneuro.org") -> Path:
     """Download the BOLD runs of one condition of ds003171 with openneuro-py (resumable, cached).
 
     Files already complete in ``target_dir`` are not fetched again, and an interrupted download
-    resumes where it stopped (openneuro-py checks sizes and hashes).
+    resumes where it stopped (openneuro-py checks sizes and hashes). Offline, a copy already in
+    ``target_dir`` (fetched on another machine) is used as it is when it holds runs of this condition
+    for every requested subject (any subject when ``subjects`` is None); it cannot be checked
+    against OpenNeuro then, and the message says so.
 
     Parameters
     ----------
@@ -173,11 +183,20 @@ def download_sedation_data(target_dir, subjects=None, condition: str = "rest", h
     Raises
     ------
     DatasetUnreachableError
-        When OpenNeuro cannot be reached; the message names the accession and the
-        ``scale="ci"`` alternative. Never falls back to other data silently.
+        When OpenNeuro cannot be reached and no usable local copy is there; the message names the
+        accession, the ``scale="ci"`` alternative and any missing subjects. Never falls back to other
+        data silently.
     """
     if not is_reachable(host):
-        raise DatasetUnreachableError(_unreachable_message(host))
+        # a copy fetched elsewhere and pointed at with data_dir, as the error message suggests
+        found = _local_subjects(target_dir, condition)
+        missing = sorted(set(subjects) - found) if subjects else []
+        if found and not missing:
+            print(f"OpenNeuro is unreachable: using the local {ACCESSION} {condition} runs in {target_dir} as they are "
+                  f"(subjects {', '.join(sorted(found))}; not re-checked against OpenNeuro).")
+            return Path(target_dir)
+        detail = f" The local folder lacks subject(s) {', '.join(missing)}." if missing else ""
+        raise DatasetUnreachableError(_unreachable_message(host) + detail)
     import openneuro
 
     n = len(subjects) if subjects else N_SUBJECTS
