@@ -22,6 +22,7 @@ skip), so on a GPU where ``mamba-ssm`` is installed the layer runs its fused CUD
 
 from __future__ import annotations
 
+import functools
 import math
 
 import torch
@@ -177,8 +178,13 @@ class SelectiveRecurrence(nn.Module):
 RECURRENCE_METHODS = SCANS + ("mamba-ssm",)
 
 
+@functools.cache
 def selective_scan_kernel():
-    """``mamba_ssm``'s ``selective_scan_fn`` when the package is installed and importable, else None."""
+    """``mamba_ssm``'s ``selective_scan_fn`` when the package is installed and importable, else None.
+
+    Looked up once per process: a failed import is retried by Python on every call, and the layer asks
+    on every CUDA forward.
+    """
     try:
         from mamba_ssm.ops.selective_scan_interface import selective_scan_fn
     except (ImportError, OSError):  # not installed, or installed without a usable CUDA runtime
