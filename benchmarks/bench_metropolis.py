@@ -9,7 +9,6 @@ torch sweep at least 1.0x the C++ single-thread rate on a 2-core CPU, and at lea
 import argparse
 import time
 
-import numpy as np
 import torch
 
 from tgnlib.spinglass.lattice import Checkerboard, make_couplings, random_spins

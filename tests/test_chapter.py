@@ -1,4 +1,3 @@
-import json
 import matplotlib
 
 matplotlib.use("Agg")
@@ -8,12 +7,13 @@ import pytest  # noqa: E402
 import torch  # noqa: E402
 
 from tgnlib.chapter import check_choice, resolve_device, seed_everything, start_chapter  # noqa: E402
+from tgnlib.verdicts import reproduced  # noqa: E402
 
 
 def test_start_chapter_validates_and_prepares(tmp_path):
     ch = start_chapter("theory", scale="ci", seed=3, device="cpu", output_dir=tmp_path)
     assert ch.device == torch.device("cpu") and (tmp_path / "figures" / "theory").is_dir()
-    for bad, match in ((dict(scale="medium"), "scale='medium'.*'ci', 'full'"), (dict(device="tpu"), "device='tpu'"),
+    for bad, match in ((dict(scale="medium"), "scale='medium'.*'ci', 'laptop', 'full'"), (dict(device="tpu"), "device='tpu'"),
                        (dict(seed=-1), "seed=-1"), (dict(seed=1.5), "seed=1.5")):
         with pytest.raises(ValueError, match=match):
             start_chapter("theory", **{**dict(output_dir=tmp_path), **bad})
@@ -34,35 +34,17 @@ def test_seed_everything_makes_draws_repeat():
     assert a == (np.random.rand(), torch.rand(1).item())
 
 
-def test_preset_picks_scale_and_applies_knobs(tmp_path):
-    ch = start_chapter("theory", scale="full", output_dir=tmp_path)
-    p = ch.preset(ci=dict(n=1, d=2), full=dict(n=10, d=20), n=None, d=5)
-    assert (p.n, p.d) == (10, 5)
-    with pytest.raises(ValueError, match="unknown knob"):
-        ch.preset(ci=dict(n=1), full=dict(n=2), m=3)
-    with pytest.raises(ValueError, match="same keys"):
-        ch.preset(ci=dict(n=1), full=dict(m=2))
-
-
-def test_dict_knob_from_papermill_gets_its_integer_keys_back(tmp_path):
-    ch = start_chapter("theory", scale="ci", output_dir=tmp_path)
-    sweeps = {4: 100, 6: 200}
-    p = ch.preset(ci=dict(sweeps=sweeps, names={"a": 1}), full=dict(sweeps=sweeps, names={"a": 1}),
-                  sweeps=json.loads(json.dumps({4: 7, 12: 9})), names={"b": 2})
-    assert p.sweeps == {4: 7, 12: 9} and p.names == {"b": 2}
-    with pytest.raises(ValueError, match="sweeps=.*integers"):
-        ch.preset(ci=dict(sweeps=sweeps), full=dict(sweeps=sweeps), sweeps={"L4": 7})
-
-
 def test_savefig_record_and_caption(tmp_path):
     ch = start_chapter("theory", seed=2, device="cpu", output_dir=tmp_path)
     fig, ax = plt.subplots()
     ax.plot([0, 1])
     rel = ch.savefig(fig, "demo")
     assert rel == "figures/theory/demo.png" and (tmp_path / rel).read_bytes()[:4] == b"\x89PNG"
-    path = ch.record("T2", verdict="reproduced", summary="gap {g:.2f}", measured={"g": 0.5}, data="points", figure=rel)
+    path = ch.record("T2", verdict=reproduced("gap 0.5"), summary="gap {g:.2f}", measured={"g": 0.5}, data="points", figure=rel)
     text = path.read_text()
-    assert '"label": "claim-t2"' in text and '"seed": 2' in text and '"wall_time_s"' in text
+    assert '"label": "claim-t2"' in text and '"seed": 2' in text and '"wall_time_s"' in text and '"reason": "gap 0.5"' in text
+    with pytest.raises(TypeError, match="Verdict"):
+        ch.record("T2", verdict="reproduced", summary="gap", measured={"g": 0.5}, data="points", figure=rel)
     assert "Scale `ci`, seed 2" in ch.caption("Figure 1", "text", "points").data
     with pytest.raises(ValueError, match="figure name"):
         ch.savefig(fig, "../escape")
@@ -71,3 +53,15 @@ def test_savefig_record_and_caption(tmp_path):
 def test_check_choice_message():
     with pytest.raises(ValueError, match=r"mode='x' is not allowed; choose one of \('a', 'b'\)"):
         check_choice("mode", "x", ("a", "b"))
+
+
+def test_figure_saves_shows_and_captions(tmp_path, monkeypatch):
+    import IPython.display
+    shown = []
+    monkeypatch.setattr(IPython.display, "display", shown.append)
+    ch = start_chapter("theory", seed=4, device="cpu", output_dir=tmp_path)
+    fig, ax = plt.subplots()
+    ax.plot([0, 1])
+    rel = ch.figure(fig, "demo2", "Figure X", "A line.", "made-up data")
+    assert rel == "figures/theory/demo2.png" and (tmp_path / rel).is_file()
+    assert len(shown) == 1 and shown[0].data.startswith("**Figure X.** A line. *Data: made-up data. Scale `ci`, seed 4")

@@ -60,3 +60,14 @@ def test_bad_arguments_are_named():
         criticality.rem_freezing_beta(1)
     with pytest.raises(ValueError, match="last dimension"):
         criticality.attention_logits(torch.ones(2, 3), torch.ones(2, 4))
+
+
+def test_fit_against_log_n_recovers_the_rem_law_and_entropy_at_beta_one():
+    n = np.array([32, 128, 512, 2048])
+    fit = criticality.fit_critical_vs_log_n(n, [criticality.rem_freezing_beta(int(v)) for v in n])
+    assert fit["a"] == pytest.approx(np.sqrt(2)) and fit["b"] == pytest.approx(0.5)
+    with pytest.raises(ValueError, match="at least 2"):
+        criticality.fit_critical_vs_log_n([32], [1.0])
+    betas = np.geomspace(0.1, 10, 21)
+    assert criticality.entropy_at(betas, np.log(betas)) == pytest.approx(0.0, abs=1e-12)
+    assert criticality.entropy_at(betas, np.log(betas), beta=10.0) == pytest.approx(np.log(10))

@@ -91,7 +91,9 @@ def test_mixing_time_matches_brute_force_powers():
         t = kernels.mixing_time(chain, eps=0.25)
         p, pi = chain.transition(), chain.stationary
         p = p.toarray() if sp.issparse(p) else p
-        dist = lambda steps: 0.5 * np.abs(np.linalg.matrix_power(p, steps) - pi).sum(1).max()
+        def dist(steps):
+            return 0.5 * np.abs(np.linalg.matrix_power(p, steps) - pi).sum(1).max()
+
         assert dist(t) <= 0.25 < dist(t - 1)
 
 

@@ -13,7 +13,8 @@ def out(tmp_path):
 
 
 def record(out, **changes):
-    args = dict(verdict="partly", summary="TV {tv:.3f} over {heads} heads", measured={"tv": 0.3281, "heads": 72},
+    args = dict(verdict="partly", reason="exact only for equal key norms", summary="TV {tv:.3f} over {heads} heads",
+                measured={"tv": 0.3281, "heads": 72},
                 scale="ci", data="MiniLM on wiki", figure="figures/f.png", label="claim-t1",
                 provenance={"commit": "abc", "seed": 0})
     args.update(changes)
@@ -46,6 +47,8 @@ def test_numpy_scalars_are_accepted():
     (dict(figure="figures/nope.png"), "does not exist"),
     (dict(measured={"tv": float("nan"), "heads": 1}), "NaN"),
     (dict(measured={}), "non-empty"),
+    (dict(reason=""), "needs a reason"),
+    (dict(verdict="not decided at this scale", reason=" "), "needs a reason"),
 ])
 def test_bad_records_are_named(out, changes, match):
     with pytest.raises(ValueError, match=match):
@@ -54,7 +57,7 @@ def test_bad_records_are_named(out, changes, match):
 
 def test_unknown_claim_is_named(out):
     with pytest.raises(ValueError, match="'T9'"):
-        ledger.record_claim(out, "T9", verdict="partly", summary="x", measured={"a": 1}, scale="ci", data="d",
+        ledger.record_claim(out, "T9", verdict="partly", reason="r", summary="x", measured={"a": 1}, scale="ci", data="d",
                             figure="figures/f.png", label="l")
 
 
@@ -65,10 +68,22 @@ def test_ledger_lists_every_claim_and_fills_measured_rows(out):
     ids = [line.split("|")[1].strip() for line in table]
     assert ids[:27] == [c.id for c in ledger.load_claims()]
     t1 = next(line for line in table if line.startswith("| T1 |"))
-    assert "TV 0.328 over 72 heads" in t1 and "**partly**" in t1 and "{ref}`in the chapter <claim-t1>`" in t1
+    assert "TV 0.328 over 72 heads" in t1 and "**partly**<br>Why: exact only for equal key norms<br>Measured: TV 0.328" in t1
+    assert "{ref}`in the chapter <claim-t1>`" in t1
     assert "../figures/f.png" in t1
     assert "not yet measured" in next(line for line in table if line.startswith("| S1 |"))
-    assert "1 of 27 claims measured" in text and "1 partly" in text
+    assert "1 of 27 claims measured" in text and "1 partly" in text and "0 not decided at this scale" in text
+    assert "*not decided at this scale*: the run is too small" in text  # the legend
+
+
+def test_not_decided_is_counted_and_old_results_without_a_reason_still_load(out):
+    record(out, verdict="not decided at this scale", reason="the loss still falls; train longer")
+    path = out / "results" / "T1.json"
+    assert "1 not decided at this scale" in ledger.render_ledger(ledger.load_claims(), ledger.load_results(out))
+    old = json.loads(path.read_text())
+    del old["reason"]
+    path.write_text(json.dumps(old))
+    assert ledger.load_results(out)["T1"].reason == ""
 
 
 def test_write_ledger_page_needs_the_marker(out, tmp_path):
@@ -84,6 +99,7 @@ def test_write_ledger_page_needs_the_marker(out, tmp_path):
 def test_chapter_summary(out):
     record(out)
     text = ledger.chapter_summary(out, "theory")
-    assert "| T1 | **partly** | TV 0.328 over 72 heads |" in text and "| T2 | not yet measured | |" in text
+    assert "| T1 | **partly** | exact only for equal key norms | TV 0.328 over 72 heads |" in text
+    assert "| T2 | not yet measured | | |" in text
     with pytest.raises(ValueError, match="'physics'"):
         ledger.chapter_summary(out, "physics")

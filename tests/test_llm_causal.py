@@ -77,7 +77,8 @@ def test_measure_model_matches_single_pass_ranks_and_perplexity():
     direct = geometry.layer_ranks(inside.residual_stream(model, BATCH)["pre_norm"])
     for variant in geometry.VARIANTS:
         for est in ("entropy", "participation", "stable"):
-            np.testing.assert_allclose(measured["ranks"][variant][est], direct[variant][est], rtol=1e-3)  # float32 Gram path (rank.singular_values)
+            # float32 Gram path (rank.singular_values)
+            np.testing.assert_allclose(measured["ranks"][variant][est], direct[variant][est], rtol=1e-3)
     assert measured["perplexity"] == pytest.approx(inside.perplexity(model, BATCH), rel=1e-5)
 
 

@@ -9,6 +9,8 @@ import pytest
 import yaml
 
 from tgnlib.book import toc_notebooks
+from tgnlib.chapter import BASE_PARAMETERS
+from tgnlib.knobs import knobs_of
 
 ROOT = Path(__file__).resolve().parents[1]
 SOURCES = sorted((ROOT / "notebooks").glob("*.py"))
@@ -45,6 +47,18 @@ def test_parameters_cell(source):
         values[node.targets[0].id] = ast.literal_eval(node.value)
     assert values["scale"] == "ci" and values["device"] == "auto" and isinstance(values["seed"], int)
     assert "output_dir" in values
+    # the knobs are declared once, in tgnlib.knobs; the cell lists the same names, each None (the scale's value)
+    knobs = knobs_of(source.stem)
+    assert sorted(set(values) - set(BASE_PARAMETERS)) == sorted(knobs.names)
+    assert all(values[name] is None for name in knobs.names)
+
+
+@pytest.mark.parametrize("source", SOURCES, ids=lambda p: p.stem)
+def test_no_verdict_is_written_in_a_notebook(source):
+    text = source.read_text()
+    for pattern in ('"reproduced" if', '"partly" if', '"not reproduced" if', 'verdict="', "verdict='"):
+        assert pattern not in text, f"{source.name}: verdicts come from tgnlib.verdicts, not from {pattern!r}"
+    assert "open_chapter(" in text and "rule_text(" in text
 
 
 @pytest.mark.parametrize("source", SOURCES, ids=lambda p: p.stem)

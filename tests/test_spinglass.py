@@ -84,7 +84,8 @@ def test_metropolis_samples_the_boltzmann_distribution(tiny):
 
 
 def test_swap_acceptance_formula():
-    p = tempering.swap_acceptance(torch.tensor([0.5, 0.5]), torch.tensor([1.0, 1.0]), torch.tensor([-10.0, -12.0]), torch.tensor([-12.0, -10.0]))
+    p = tempering.swap_acceptance(torch.tensor([0.5, 0.5]), torch.tensor([1.0, 1.0]), torch.tensor([-10.0, -12.0]),
+                                  torch.tensor([-12.0, -10.0]))
     # (b_lo - b_hi)(e_lo - e_hi): (-0.5)(2) = -1 -> e^-1; (-0.5)(-2) = +1 -> capped at 1
     torch.testing.assert_close(p, torch.tensor([np.exp(-1.0), 1.0], dtype=torch.float32))
 

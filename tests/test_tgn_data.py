@@ -1,4 +1,3 @@
-import numpy as np
 import pytest
 
 from tgnlib.tgn.data import load_token_splits, split_documents, train_bpe

@@ -18,6 +18,25 @@ def test_run_folders_fingerprint_both_configurations(tmp_path):
     assert a != run_dir(tmp_path, "tgn", TGNConfig(**{**MODEL.to_dict(), "lam": 0.5}), TRAIN)
 
 
+def test_run_folders_fingerprint_the_data_so_a_run_never_resumes_on_another_corpus(tmp_path):
+    a = run_dir(tmp_path, "tgn", MODEL, TRAIN, TOKENS)
+    assert a == run_dir(tmp_path, "tgn", MODEL, TRAIN, TOKENS.copy())
+    other = TOKENS.copy()
+    other[7] += 1
+    assert a != run_dir(tmp_path, "tgn", MODEL, TRAIN, other)
+    assert a != run_dir(tmp_path, "tgn", MODEL, TRAIN, TOKENS.astype(np.int32))
+    assert a != run_dir(tmp_path, "tgn", MODEL, TRAIN)
+
+
+def test_loss_drop_last_quarter_reads_a_plateau():
+    steps = np.arange(400)
+    falling, flat = 5 * np.exp(-steps / 300) + 3, 5 * np.exp(-steps / 20) + 3
+    assert experiment.loss_drop_last_quarter(falling) > 0.3
+    assert abs(experiment.loss_drop_last_quarter(flat)) < 1e-3
+    with pytest.raises(ValueError, match="too few"):
+        experiment.loss_drop_last_quarter(falling[:30])
+
+
 def test_a_finished_run_is_reused_not_retrained(tmp_path, monkeypatch):
     first = run("tgn", MODEL, TRAIN, TOKENS, tmp_path, {"validation": TOKENS[:500]}, progress=False)
     assert len(first.history) == 4 and first.tokens == 4 * 2 * 16 and first.wall_seconds > 0

@@ -2,8 +2,10 @@
 where its figures and results go.
 
 A notebook's papermill ``parameters`` cell sets ``scale``, ``seed``, ``device``, ``output_dir`` and
-its own knobs; it then calls :func:`start_chapter` and uses the returned :class:`Chapter` for sizes
-(:meth:`Chapter.preset`), figures (:meth:`Chapter.savefig`) and ledger rows (:meth:`Chapter.record`).
+its own knobs (declared once in :mod:`tgnlib.knobs`); it then calls :func:`open_chapter`, which
+validates all of them before any work starts, and uses the returned :class:`Chapter` for figures
+(:meth:`Chapter.figure`) and ledger rows (:meth:`Chapter.record`, which takes a verdict rule's
+:class:`~tgnlib.verdicts.Verdict`).
 """
 
 from __future__ import annotations
@@ -15,13 +17,15 @@ import subprocess
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from types import SimpleNamespace
+from types import ModuleType, SimpleNamespace
 
 import numpy as np
 import torch
 
 from . import __version__
+from .knobs import KnobError, knobs_of
 from .ledger import SCALES, record_claim
+from .verdicts import Verdict
 
 DEVICES = ("auto", "cpu", "cuda")
 
@@ -106,7 +110,7 @@ class Chapter:
     ----------
     name : str
         Chapter name (``"theory"``, ``"spinglass"``...); figures go to ``figures/<name>/``.
-    scale : {"ci", "full"}
+    scale : {"ci", "laptop", "full"}
     seed : int
     device : torch.device
     output_dir : pathlib.Path
@@ -119,41 +123,6 @@ class Chapter:
     device: torch.device
     output_dir: Path
     started: float = field(default_factory=time.perf_counter)
-
-    def preset(self, ci: dict, full: dict, **overrides) -> SimpleNamespace:
-        """Sizes for this scale, with the notebook's knobs applied on top.
-
-        A dict knob keyed by integers in the preset (say sweeps per lattice size) may arrive with
-        string keys, because papermill passes parameters through JSON; its keys are turned back into
-        integers.
-
-        Parameters
-        ----------
-        ci, full : dict
-            The settings of each scale; both must have the same keys.
-        **overrides
-            Knobs from the parameters cell; ``None`` keeps the scale's value.
-
-        Returns
-        -------
-        types.SimpleNamespace
-
-        Raises
-        ------
-        ValueError
-            If the two scales disagree on keys, a knob is not one of them, or a dict knob has a key
-            that is not an integer where the preset's are.
-        """
-        if set(ci) != set(full):
-            raise ValueError(f"the ci and full presets must have the same keys; they differ in {sorted(set(ci) ^ set(full))}")
-        unknown = sorted(set(overrides) - set(ci))
-        if unknown:
-            raise ValueError(f"unknown knob(s) {unknown}; this chapter's knobs are {sorted(ci)}")
-        chosen = dict(ci if self.scale == "ci" else full)
-        for name, value in overrides.items():
-            if value is not None:
-                chosen[name] = _keys_like(chosen[name], value, name)
-        return SimpleNamespace(**chosen)
 
     def rng(self, offset: int = 0) -> np.random.Generator:
         """A NumPy generator seeded from the chapter's seed (plus ``offset`` for independent streams)."""
@@ -193,16 +162,56 @@ class Chapter:
             "recorded_at": _dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
         }
 
-    def record(self, claim_id: str, *, verdict: str, summary: str, measured: dict, data: str, figure: str, notes: str = "") -> Path:
+    def record(self, claim_id: str, *, verdict: Verdict, summary: str, measured: dict, data: str, figure: str,
+               notes: str = "") -> Path:
         """Record one claim's result for the ledger (see :func:`tgnlib.ledger.record_claim`).
+
+        Parameters
+        ----------
+        claim_id : str
+        verdict : tgnlib.verdicts.Verdict
+            What the claim's rule in :mod:`tgnlib.verdicts` returned: never a hand-written string.
+        summary, measured, data, figure, notes
+            As :func:`tgnlib.ledger.record_claim` takes them.
 
         The ledger links to the MyST target ``claim-<id>`` (lower case), which the notebook puts
         above the claim's section.
         """
+        if not isinstance(verdict, Verdict):
+            raise TypeError(f"verdict must be a tgnlib.verdicts.Verdict from the claim's rule, not {verdict!r}")
         return record_claim(
-            self.output_dir, claim_id, verdict=verdict, summary=summary, measured=measured, scale=self.scale,
-            data=data, figure=figure, label=f"claim-{claim_id.lower()}", provenance=self.provenance(), notes=notes,
+            self.output_dir, claim_id, verdict=verdict.outcome, reason=verdict.reason, summary=summary, measured=measured,
+            scale=self.scale, data=data, figure=figure, label=f"claim-{claim_id.lower()}", provenance=self.provenance(),
+            notes=notes,
         )
+
+    def figure(self, fig, name: str, title: str, text: str, data: str) -> str:
+        """Save a figure, show it, and show its caption under it: the ending of every figure cell.
+
+        Parameters
+        ----------
+        fig : matplotlib.figure.Figure
+        name : str
+            File stem (see :meth:`savefig`).
+        title : str
+            Figure name in the caption, e.g. ``"Figure T1"``.
+        text : str
+            What the figure shows.
+        data : str
+            Which data and model were used.
+
+        Returns
+        -------
+        str
+            The saved figure's path relative to ``output_dir``, as :meth:`record` expects.
+        """
+        import matplotlib.pyplot as plt
+        from IPython.display import display
+
+        path = self.savefig(fig, name)
+        plt.show()
+        display(self.caption(title, text, data))
+        return path
 
     def caption(self, figure: str, text: str, data: str):
         """A figure caption that always says which data, scale, seed and device made the figure.
@@ -237,8 +246,9 @@ def start_chapter(name: str, scale: str = "ci", seed: int = 0, device: str = "au
     ----------
     name : str
         Chapter name, used for the figure folder.
-    scale : {"ci", "full"}, default "ci"
-        ``"ci"``: small sizes that run on 2 CPU cores in minutes; ``"full"``: the paper's sizes.
+    scale : {"ci", "laptop", "full"}, default "ci"
+        ``"ci"``: small sizes that run on 2 CPU cores in minutes; ``"laptop"``: the largest run this
+        2-core CPU finishes in about 2 hours; ``"full"``: the paper's sizes.
     seed : int, default 0
         Seeds Python, NumPy and torch.
     device : {"auto", "cpu", "cuda"}, default "auto"
@@ -258,11 +268,69 @@ def start_chapter(name: str, scale: str = "ci", seed: int = 0, device: str = "au
     return Chapter(name, scale, int(seed), dev, out)
 
 
-def _keys_like(preset_value, value, name: str):
-    if not (isinstance(preset_value, dict) and isinstance(value, dict) and preset_value
-            and all(isinstance(k, int) for k in preset_value)):
-        return value
+# Names a Jupyter kernel defines by itself; anything else set before the chapter opens is a knob.
+_KERNEL_NAMES = {"In", "Out", "get_ipython", "exit", "quit", "open"}
+BASE_PARAMETERS = ("scale", "seed", "device", "output_dir")
+
+
+def _user_names(namespace: dict) -> list[str]:
+    """Names the parameters cell (or papermill's injected cell) set: not kernel names, modules, functions or constants."""
+    return sorted(n for n, v in namespace.items()
+                  if not n.startswith("_") and n not in _KERNEL_NAMES and not n.isupper()
+                  and not isinstance(v, (ModuleType, type)) and not callable(v))
+
+
+def _check_writable(output_dir) -> Path:
+    out = Path(output_dir).expanduser().resolve()
     try:
-        return {int(k): v for k, v in value.items()}
-    except ValueError:
-        raise ValueError(f"{name}={value!r}: its keys must be integers, like the preset's {sorted(preset_value)}") from None
+        out.mkdir(parents=True, exist_ok=True)
+        probe = out / ".write-test"
+        probe.write_text("ok", encoding="utf-8")
+        probe.unlink()
+    except OSError as err:
+        raise KnobError(f"output_dir={str(output_dir)!r} is not writable ({err.strerror or err}); choose a folder you can "
+                        "write to") from None
+    return out
+
+
+def open_chapter(name: str, namespace: dict) -> tuple[Chapter, SimpleNamespace]:
+    """Validate every parameter of a chapter notebook, then start the chapter.
+
+    Called right after the parameters cell as ``ch, P = open_chapter("theory", globals())``. It reads
+    ``scale``, ``seed``, ``device``, ``output_dir`` and the chapter's knobs (:mod:`tgnlib.knobs`)
+    from ``namespace``, refuses any other name set there (a misspelt ``-p`` knob would otherwise
+    be ignored), validates every value, and checks that ``output_dir`` is writable, all before any
+    work starts.
+
+    Parameters
+    ----------
+    name : str
+        Chapter name (``"theory"``, ``"spinglass"``, ``"llm_rank"``, ``"brain"``, ``"tgn"``).
+    namespace : dict
+        The notebook's ``globals()``.
+
+    Returns
+    -------
+    (Chapter, types.SimpleNamespace)
+        The started chapter and the resolved knob values.
+
+    Raises
+    ------
+    tgnlib.knobs.KnobError
+        One message naming the knob, its value and what is allowed.
+    """
+    knobs = knobs_of(name)
+    unknown = [n for n in _user_names(namespace) if n not in BASE_PARAMETERS and n not in knobs.names]
+    if unknown:
+        raise KnobError(f"unknown parameter(s) {unknown} for chapter {name!r}; its knobs are {knobs.names} "
+                        f"(and {list(BASE_PARAMETERS)})")
+    scale = namespace.get("scale", "ci")
+    if scale not in knobs.scales():
+        raise KnobError(f"scale={scale!r} is not available for chapter {name!r}; choose one of {knobs.scales()}")
+    values = knobs.resolve(scale, {n: namespace.get(n) for n in knobs.names})
+    seed, device = namespace.get("seed", 0), namespace.get("device", "auto")
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
+        raise KnobError(f"seed={seed!r} must be a non-negative integer")
+    check_choice("device", device, DEVICES)
+    out = _check_writable(namespace.get("output_dir", "tgn-output"))
+    return start_chapter(name, scale=scale, seed=int(seed), device=device, output_dir=out), values

@@ -157,6 +157,48 @@ def critical_beta(betas, values) -> float:
     return float(np.exp(lb[i]))
 
 
+def fit_critical_vs_log_n(key_counts, beta_c) -> dict[str, float]:
+    """Fit ``beta_c = a (ln n)^b`` by least squares in log-log (the REM predicts a = sqrt(2), b = 1/2).
+
+    Parameters
+    ----------
+    key_counts : array of int, at least 2
+        Numbers of keys n (> 1).
+    beta_c : array of float, same length
+        Critical logit multipliers measured at each n (positive).
+
+    Returns
+    -------
+    dict
+        ``a`` (prefactor) and ``b`` (exponent of ln n).
+    """
+    n = np.asarray(key_counts, dtype=float)
+    b = np.asarray(beta_c, dtype=float)
+    if n.shape != b.shape or len(n) < 2 or (n <= 1).any() or (b <= 0).any():
+        raise ValueError(f"need at least 2 key counts n > 1 and as many positive beta_c; got {n.tolist()} and {b.tolist()}")
+    slope, intercept = np.polyfit(np.log(np.log(n)), np.log(b), 1)
+    return {"a": float(np.exp(intercept)), "b": float(slope)}
+
+
+def entropy_at(betas, entropy, beta: float = 1.0) -> float:
+    """The order parameter at one multiplier, interpolated linearly in ln beta.
+
+    Parameters
+    ----------
+    betas : array, shape (m,)
+        Increasing positive grid.
+    entropy : array, shape (m,)
+        The order parameter on that grid (e.g. row entropy / ln n).
+    beta : float, default 1.0
+        Where to read it (1 is the 1/sqrt(d) scale).
+
+    Returns
+    -------
+    float
+    """
+    return float(np.interp(np.log(beta), np.log(np.asarray(betas, dtype=float)), np.asarray(entropy, dtype=float)))
+
+
 def rem_freezing_beta(n: int) -> float:
     """Freezing point ``sqrt(2 ln n)`` of the random energy model with ``n`` unit-variance levels.
 

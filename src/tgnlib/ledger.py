@@ -17,8 +17,17 @@ from dataclasses import asdict, dataclass, field
 from importlib import resources
 from pathlib import Path
 
-VERDICTS = ("reproduced", "partly", "not reproduced", "not testable here")
-SCALES = ("ci", "full")
+from .verdicts import OUTCOMES as VERDICTS
+
+SCALES = ("ci", "laptop", "full")
+LEGEND = (
+    "*reproduced*: the claim holds under the stated test. *partly*: a named, non-trivial part holds (beating a "
+    "method's own base dynamics, an effect any regulariser gives, or one statistic out of several that disagree is "
+    "not a part). *not reproduced*: the test ran with its preconditions met and the claim failed it. *not decided at "
+    "this scale*: the run is too small or too noisy, or a precondition failed; the reason says what would decide. "
+    "*not testable here*: the data or hardware the test needs is out of reach. Every rule is a tested function of "
+    "`tgnlib.verdicts`."
+)
 TABLE_MARKER = "<!-- ledger-table -->"
 
 
@@ -58,6 +67,7 @@ class ClaimResult:
     label: str
     provenance: dict = field(default_factory=dict)
     notes: str = ""
+    reason: str = ""
 
     def rendered_summary(self) -> str:
         """The summary template filled with the measured numbers."""
@@ -79,6 +89,39 @@ def _check_measured(measured: dict) -> dict:
     return clean
 
 
+def validate_result(result: ClaimResult, output_dir) -> None:
+    """Check one result against the ledger's schema, as :func:`record_claim` writes it.
+
+    Parameters
+    ----------
+    result : ClaimResult
+    output_dir : path
+        The folder its figure path is relative to.
+
+    Raises
+    ------
+    ValueError
+        Unknown claim ID, verdict or scale, a missing reason, a summary field missing from
+        ``measured``, a non-number in ``measured``, or a figure file that does not exist.
+    """
+    ids = [c.id for c in load_claims()]
+    if result.claim_id not in ids:
+        raise ValueError(f"claim_id={result.claim_id!r} is not a claim of the paper; known IDs: {ids}")
+    if result.verdict not in VERDICTS:
+        raise ValueError(f"verdict={result.verdict!r} is not one of {VERDICTS}")
+    if result.verdict != "reproduced" and not result.reason.strip():
+        raise ValueError(f"verdict={result.verdict!r} needs a reason: say what failed (and, if not decided, what would decide)")
+    if result.scale not in SCALES:
+        raise ValueError(f"scale={result.scale!r} is not one of {SCALES}")
+    _check_measured(result.measured)
+    try:
+        result.rendered_summary()
+    except (KeyError, IndexError, ValueError) as err:
+        raise ValueError(f"summary {result.summary!r} does not fit the measured values {sorted(result.measured)}: {err}") from err
+    if not (Path(output_dir) / result.figure).is_file():
+        raise ValueError(f"figure={result.figure!r} does not exist under {output_dir}")
+
+
 def record_claim(
     output_dir,
     claim_id: str,
@@ -92,6 +135,7 @@ def record_claim(
     label: str,
     provenance: dict | None = None,
     notes: str = "",
+    reason: str = "",
 ) -> Path:
     """Write one claim's result to ``<output_dir>/results/<claim_id>.json``.
 
@@ -101,7 +145,8 @@ def record_claim(
         The book's staging folder (or a notebook's own output folder).
     claim_id : str
         An ID of :func:`load_claims` (e.g. ``"T1"``).
-    verdict : {"reproduced", "partly", "not reproduced", "not testable here"}
+    verdict : str
+        One of :data:`tgnlib.verdicts.OUTCOMES`.
     summary : str
         One line with ``{name}`` fields taken from ``measured``, e.g.
         ``"median TV {tv:.3f} over {heads} heads"``.
@@ -118,6 +163,8 @@ def record_claim(
         Commit, device, seed, wall time and the like.
     notes : str, default ""
         Anything the reader should know next to the verdict.
+    reason : str, default ""
+        The verdict rule's one-line reason (:class:`tgnlib.verdicts.Verdict`).
 
     Returns
     -------
@@ -131,21 +178,9 @@ def record_claim(
         figure file that does not exist. Each message names the bad value.
     """
     output_dir = Path(output_dir)
-    ids = [c.id for c in load_claims()]
-    if claim_id not in ids:
-        raise ValueError(f"claim_id={claim_id!r} is not a claim of the paper; known IDs: {ids}")
-    if verdict not in VERDICTS:
-        raise ValueError(f"verdict={verdict!r} is not one of {VERDICTS}")
-    if scale not in SCALES:
-        raise ValueError(f"scale={scale!r} is not one of {SCALES}")
-    measured = _check_measured(measured)
-    try:
-        summary.format(**measured)
-    except (KeyError, IndexError, ValueError) as err:
-        raise ValueError(f"summary {summary!r} does not fit the measured values {sorted(measured)}: {err}") from err
-    if not (output_dir / figure).is_file():
-        raise ValueError(f"figure={figure!r} does not exist under {output_dir}")
-    result = ClaimResult(claim_id, verdict, summary, measured, scale, data, figure, label, provenance or {}, notes)
+    result = ClaimResult(claim_id, verdict, summary, _check_measured(measured), scale, data, figure, label, provenance or {},
+                         notes, reason)
+    validate_result(result, output_dir)
     path = output_dir / "results" / f"{claim_id}.json"
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(asdict(result), indent=2, default=str), encoding="utf-8")
@@ -175,53 +210,98 @@ def _cell(text: str) -> str:
     return " ".join(str(text).split()).replace("|", "\\|")
 
 
-def render_ledger(claims: list[Claim], results: dict[str, ClaimResult], figure_prefix: str = "../") -> str:
-    """The ledger as MyST Markdown: a verdict count, then one table row per claim.
+@dataclass
+class RecordedResult:
+    """A claim's result in a committed record, as the ledger shows it beside the build's own.
+
+    Attributes
+    ----------
+    result : ClaimResult
+    figure : str
+        The figure's path from the ledger page (e.g. ``"../records/laptop/theory/figures/theory/t1.png"``).
+    commit : str
+        The record's commit.
+    stale : list of str
+        Files of the chapter changed since that commit; empty when the record is current.
+    """
+
+    result: ClaimResult
+    figure: str
+    commit: str
+    stale: list = field(default_factory=list)
+
+
+def _counts(results) -> str:
+    return ", ".join(f"{sum(r.verdict == v for r in results)} {v}" for v in VERDICTS)
+
+
+def _verdict_cell(r: ClaimResult, figure: str, label: str | None, stale: list | None = None) -> str:
+    links = ([f"{{ref}}`in the chapter <{label}>`"] if label else []) + [f"{{download}}`png <{figure}>`"]
+    cell = f"**{r.verdict}**" + (f"<br>Why: {_cell(r.reason)}" if r.reason else "")
+    cell += f"<br>Measured: {_cell(r.rendered_summary())}" + (f" *{_cell(r.notes)}*" if r.notes else "")
+    if stale:
+        cell += f"<br>**stale**: changed since: {_cell(', '.join(stale))}"
+    return cell + "<br>" + " · ".join(links)
+
+
+def render_ledger(claims: list[Claim], results: dict[str, ClaimResult], figure_prefix: str = "../",
+                  recorded: dict | None = None) -> str:
+    """The ledger as MyST Markdown: verdict counts per scale, then one row per claim, a column per scale.
 
     Parameters
     ----------
     claims : list of Claim
     results : dict of str -> ClaimResult
+        This build's results (the ``ci`` scale in ``make book``).
     figure_prefix : str, default "../"
         Prefix from the ledger page to the output folder (the page lives in ``book/``).
+    recorded : dict of str -> dict of str -> RecordedResult, or None
+        Committed records: scale -> claim ID -> result. Each recorded scale gets a column.
 
     Returns
     -------
     str
     """
-    unknown = sorted(set(results) - {c.id for c in claims})
+    recorded = {scale: recorded[scale] for scale in SCALES if recorded and recorded.get(scale)}
+    unknown = sorted((set(results) | {i for col in recorded.values() for i in col}) - {c.id for c in claims})
     if unknown:
         raise ValueError(f"results for claims that are not in the claims list: {unknown}")
-    counts = {v: sum(r.verdict == v for r in results.values()) for v in VERDICTS}
+    build_scale = next(iter({r.scale for r in results.values()}), "ci")
     lines = [
-        f"**{len(results)} of {len(claims)} claims measured**: "
-        + ", ".join(f"{n} {v}" for v, n in counts.items())
-        + f"; {len(claims) - len(results)} not yet measured.",
-        "",
-        "| ID | claim (paraphrase) | what we measured | scale, data | verdict | figure |",
-        "|---|---|---|---|---|---|",
+        f"**{len(results)} of {len(claims)} claims measured** at `{build_scale}` (this build): {_counts(results.values())}; "
+        f"{len(claims) - len(results)} not yet measured.",
     ]
+    for scale, col in recorded.items():
+        stale = sum(bool(rec.stale) for rec in col.values())
+        lines.append(f"\n**`{scale}` records: {len(col)} of {len(claims)} claims**: {_counts(r.result for r in col.values())}"
+                     + (f"; {stale} from a stale record" if stale else "") + ".")
+    lines += ["", LEGEND, ""]
+    head = ["ID", "claim (paraphrase)", "data", f"`{build_scale}` (this build)"] + [f"`{s}` (record)" for s in recorded]
+    lines += ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     for c in claims:
         r = results.get(c.id)
+        row = [c.id, _cell(c.claim)]
         if r is None:
-            lines.append(f"| {c.id} | {_cell(c.claim)} | not yet measured (chapter `{c.chapter}`, section {c.section}) | | | |")
-            continue
-        fig = f"{{ref}}`in the chapter <{r.label}>` · {{download}}`png <{figure_prefix}{r.figure}>`"
-        measured = _cell(r.rendered_summary()) + (f" *{_cell(r.notes)}*" if r.notes else "")
-        lines.append(f"| {c.id} | {_cell(c.claim)} | {measured} | `{r.scale}`; {_cell(r.data)} | **{r.verdict}** | {fig} |")
-    lines += ["", "## Provenance", "", "| ID | commit | device | seed | wall time (s) | recorded |", "|---|---|---|---|---|---|"]
+            row += ["", f"not yet measured (chapter `{c.chapter}`, section {c.section})"]
+        else:
+            row += [_cell(r.data), _verdict_cell(r, f"{figure_prefix}{r.figure}", r.label)]
+        for col in recorded.values():
+            rec = col.get(c.id)
+            row.append(_verdict_cell(rec.result, rec.figure, None, rec.stale) if rec else "no record")
+        lines.append("| " + " | ".join(row) + " |")
+    lines += ["", "## Provenance", "", "| ID | scale | commit | device | seed | wall time (s) | recorded |",
+              "|---|---|---|---|---|---|---|"]
     for c in claims:
-        r = results.get(c.id)
-        if r is not None:
-            p = r.provenance
-            lines.append(
-                f"| {c.id} | `{_cell(p.get('commit', '?'))}` | {_cell(p.get('device', '?'))} | {p.get('seed', '?')} "
-                f"| {p.get('wall_time_s', '?')} | {_cell(p.get('recorded_at', '?'))} |"
-            )
+        rows = [(results.get(c.id), "")] + [(col[c.id].result, " (record)") for col in recorded.values() if c.id in col]
+        for r, kind in rows:
+            if r is not None:
+                p = r.provenance
+                lines.append(f"| {c.id} | `{r.scale}`{kind} | `{_cell(p.get('commit', '?'))}` | {_cell(p.get('device', '?'))} "
+                             f"| {p.get('seed', '?')} | {p.get('wall_time_s', '?')} | {_cell(p.get('recorded_at', '?'))} |")
     return "\n".join(lines) + "\n"
 
 
-def write_ledger_page(output_dir, template, destination) -> Path:
+def write_ledger_page(output_dir, template, destination, recorded: dict | None = None) -> Path:
     """Fill the ledger page template with the table from the recorded results.
 
     Parameters
@@ -232,6 +312,8 @@ def write_ledger_page(output_dir, template, destination) -> Path:
         Markdown page with the line ``<!-- ledger-table -->`` where the table goes.
     destination : path
         Page to write.
+    recorded : dict or None
+        Committed records' results, as :func:`render_ledger` takes them.
 
     Returns
     -------
@@ -240,7 +322,7 @@ def write_ledger_page(output_dir, template, destination) -> Path:
     text = Path(template).read_text(encoding="utf-8")
     if TABLE_MARKER not in text:
         raise ValueError(f"{template} has no {TABLE_MARKER} line to replace")
-    table = render_ledger(load_claims(), load_results(output_dir))
+    table = render_ledger(load_claims(), load_results(output_dir), recorded=recorded)
     destination = Path(destination)
     destination.parent.mkdir(parents=True, exist_ok=True)
     destination.write_text(text.replace(TABLE_MARKER, table), encoding="utf-8")
@@ -266,8 +348,9 @@ def chapter_summary(output_dir, chapter: str) -> str:
     if not claims:
         raise ValueError(f"chapter={chapter!r} has no claims; chapters: {sorted({c.chapter for c in load_claims()})}")
     results = load_results(output_dir)
-    rows = ["| ID | verdict | what we measured |", "|---|---|---|"]
+    rows = ["| ID | verdict | why | what we measured |", "|---|---|---|---|"]
     for c in claims:
         r = results.get(c.id)
-        rows.append(f"| {c.id} | **{r.verdict}** | {_cell(r.rendered_summary())} |" if r else f"| {c.id} | not yet measured | |")
+        rows.append(f"| {c.id} | **{r.verdict}** | {_cell(r.reason)} | {_cell(r.rendered_summary())} |" if r
+                    else f"| {c.id} | not yet measured | | |")
     return "\n".join(rows)

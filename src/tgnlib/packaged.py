@@ -41,3 +41,18 @@ def packaged_file(module: str, relative: str, requirement: str, what: str) -> Pa
     if not path.exists():
         raise FileNotFoundError(f"{what}: {path} is missing from the installed package {requirement}")
     return path
+
+
+def hub_offline_note() -> str:
+    """A sentence naming the variables that keep the Hugging Face hub offline, when any is set (else "").
+
+    The Makefile sets ``HF_HUB_OFFLINE=1`` and ``TRANSFORMERS_OFFLINE=1`` for the ``ci`` and ``laptop``
+    scales, so a download failing under them says which variable to unset.
+    """
+    import os
+
+    set_vars = [v for v in ("HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE", "HF_DATASETS_OFFLINE") if os.environ.get(v, "") not in ("", "0")]
+    if not set_vars:
+        return ""
+    return (f" {' and '.join(f'{v}={os.environ[v]}' for v in set_vars)} is set here, which forbids downloads: unset it (the "
+            "Makefile sets it only for SCALE=ci and SCALE=laptop).")

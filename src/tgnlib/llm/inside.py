@@ -55,7 +55,8 @@ def residual_stream(model, batch: dict[str, torch.Tensor]) -> dict[str, torch.Te
     """
     blocks = decoder_blocks(model)
     inputs: dict[int, torch.Tensor] = {}
-    hooks = [b.register_forward_pre_hook(lambda m, args, kwargs, i=i: inputs.__setitem__(i, (args[0] if args else kwargs["hidden_states"]).detach()),
+    hooks = [b.register_forward_pre_hook(lambda m, args, kwargs, i=i: inputs.__setitem__(
+                 i, (args[0] if args else kwargs["hidden_states"]).detach()),
                                          with_kwargs=True) for i, b in enumerate(blocks)]
     last: list[torch.Tensor] = []
     hooks.append(blocks[-1].register_forward_hook(lambda m, a, out: last.append((out[0] if isinstance(out, tuple) else out).detach())))

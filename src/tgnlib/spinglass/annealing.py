@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import numpy as np
 import torch
 
 from .lattice import Checkerboard, check_couplings, random_spins

@@ -17,7 +17,6 @@ Both are the Langevin dynamics of :mod:`tgnlib.spinglass.langevin` with one extr
 
 from __future__ import annotations
 
-import numpy as np
 import torch
 
 from .langevin import langevin

@@ -3,12 +3,12 @@ killed run resumes where it stopped (each finished (method, L) is skipped on the
 
 from __future__ import annotations
 
-import hashlib
 import json
 from pathlib import Path
 
 import numpy as np
 
+from ..cache import code_fingerprint
 from .annealing import simulated_annealing
 from .attention import attention_smoothing, replica_attention
 from .langevin import langevin
@@ -27,16 +27,9 @@ METHODS = {
 }
 
 
-def code_fingerprint() -> str:
-    """Short hash of this package's source, part of every cache key: changed code never reuses old runs."""
-    digest = hashlib.sha256()
-    for path in sorted(Path(__file__).parent.glob("*.py")):
-        digest.update(path.read_bytes())
-    return digest.hexdigest()[:10]
-
-
 def _cache_path(cache_dir, stem: str) -> Path | None:
-    return Path(cache_dir) / f"{stem}_{code_fingerprint()}" if cache_dir else None
+    # The stem names the method, size, instance seed and settings; the code version is the package's source.
+    return Path(cache_dir) / f"{stem}_{code_fingerprint(Path(__file__).parent)}" if cache_dir else None
 
 
 def save_trace(trace: Trace, path) -> None:

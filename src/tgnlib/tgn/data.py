@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..packaged import hub_offline_note
 from ..text import load_corpus, load_wikitext103
 
 TOKENIZERS = ("bpe", "bytes", "gpt2")
@@ -141,7 +142,11 @@ def load_token_splits(corpus: str = "wiki-offline", tokenizer: str = "bpe", voca
     elif tokenizer == "gpt2":
         from transformers import AutoTokenizer
 
-        tok = AutoTokenizer.from_pretrained("gpt2")
+        try:
+            tok = AutoTokenizer.from_pretrained("gpt2")
+        except OSError as err:
+            raise FileNotFoundError(f"the GPT-2 tokenizer could not be loaded ({err.__class__.__name__}): it needs the Hugging Face "
+                                    "hub or its cache; offline, use tokenizer='bpe'." + hub_offline_note()) from None
         vocab, how = len(tok), "GPT-2 tokenizer"
     else:
         vocab, how = 256, "UTF-8 bytes"

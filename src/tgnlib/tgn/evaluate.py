@@ -196,5 +196,6 @@ def load_run(out_dir, device="cpu") -> tuple[TGNLanguageModel, list[dict]]:
     state = torch.load(out / "checkpoint.pt", map_location=device, weights_only=False)
     model = TGNLanguageModel(TGNConfig(**state["model_cfg"])).to(device)
     model.load_state_dict(state["model"])
-    history = [json.loads(line) for line in (out / "log.jsonl").read_text().splitlines()] if (out / "log.jsonl").is_file() else state["history"]
+    log = out / "log.jsonl"
+    history = [json.loads(line) for line in log.read_text().splitlines()] if log.is_file() else state["history"]
     return model.eval(), history

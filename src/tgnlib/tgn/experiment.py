@@ -8,13 +8,12 @@ and the same learning-rate search (:func:`best_learning_rate`).
 
 from __future__ import annotations
 
-import hashlib
-import json
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
 import numpy as np
 
+from ..cache import code_fingerprint, run_key
 from .config import TGNConfig
 from .evaluate import evaluate, load_run
 from .train import TrainConfig, train
@@ -47,10 +46,26 @@ class Run:
         return np.array([r[key] for r in self.history], dtype=float)
 
 
-def run_dir(root, name: str, model_cfg: TGNConfig, train_cfg: TrainConfig) -> Path:
-    """``root/<name>-<8 hex digits>``: the digits fingerprint both configurations."""
-    key = json.dumps({"model": model_cfg.to_dict(), "train": asdict(train_cfg)}, sort_keys=True)
-    return Path(root) / f"{name}-{hashlib.sha256(key.encode()).hexdigest()[:8]}"
+def run_dir(root, name: str, model_cfg: TGNConfig, train_cfg: TrainConfig, data=None) -> Path:
+    """``root/<name>-<8 hex digits>``: the digits fingerprint both configurations, the training data and
+    this package's code (:func:`tgnlib.cache.run_key`), so a run never resumes on another corpus.
+
+    Parameters
+    ----------
+    root : path
+    name : str
+    model_cfg : TGNConfig
+    train_cfg : TrainConfig
+    data : array-like or None, default None
+        The training tokens.
+
+    Returns
+    -------
+    pathlib.Path
+    """
+    key = run_key({"model": model_cfg.to_dict(), "train": asdict(train_cfg)}, data=data,
+                  code=code_fingerprint(Path(__file__).parent))
+    return Path(root) / f"{name}-{key}"
 
 
 def run(name: str, model_cfg: TGNConfig, train_cfg: TrainConfig, data, root, eval_splits: dict | None = None,
@@ -78,7 +93,7 @@ def run(name: str, model_cfg: TGNConfig, train_cfg: TrainConfig, data, root, eva
     -------
     Run
     """
-    out = run_dir(root, name, model_cfg, train_cfg)
+    out = run_dir(root, name, model_cfg, train_cfg, data)
     if not (out / "model.pt").is_file():
         train(model_cfg, train_cfg, data, out, device=device, progress=progress)
     model, history = load_run(out, device=device)
@@ -149,6 +164,28 @@ def describe_gate_trajectory(gate_rate, window: int = 10) -> dict:
     final = float(s[-1])
     return {"start": float(gate_rate[0]), "minimum": float(s[i]), "min_step": i + 1, "final": final,
             "rebound": final - float(s[i]), "rebound_ratio": final / float(s[i]) if s[i] > 0 else float("inf")}
+
+
+def loss_drop_last_quarter(ce, window: int = 10) -> float:
+    """How much the smoothed training loss falls over the last quarter of training (nats).
+
+    Parameters
+    ----------
+    ce : sequence of float
+        Training cross-entropy per step.
+    window : int, default 10
+        Moving-average window (steps).
+
+    Returns
+    -------
+    float
+        Smoothed loss at 75% of training minus its final value; near 0 on a plateau.
+    """
+    ce = np.asarray(ce, dtype=float)
+    if len(ce) < 4 * window:
+        raise ValueError(f"{len(ce)} steps are too few for a window of {window}")
+    s = np.convolve(ce, np.ones(window) / window, mode="valid")
+    return float(s[int(0.75 * (len(s) - 1))] - s[-1])
 
 
 def transition_lambda(lambdas, rates) -> dict:

@@ -1,0 +1,39 @@
+"""Knobs of chapter 2.5 (the Thermodynamic Gated Network, claims G1-G8)."""
+
+from ..text import CORPORA
+from ..tgn.data import TOKENIZERS
+from . import ChapterKnobs, Knob, KnobError
+
+_LAMBDAS = [1e-3, 3e-3, 1e-2, 3e-2, 1e-1, 3e-1, 1.0]
+
+
+def _check(p) -> None:
+    if p.lambdas != sorted(set(p.lambdas)):
+        raise KnobError(f"knob lambdas={p.lambdas!r}: list each lambda once, increasing")
+    if p.steps < 40:
+        raise KnobError(f"knob steps={p.steps!r} is not allowed: at least 40 (the trajectories are smoothed over 10 steps)")
+
+
+KNOBS = ChapterKnobs("tgn", (
+    Knob("corpus", "str", "training text", choices=(*CORPORA, "wikitext-103"), ci="wiki-offline", full="wikitext-103"),
+    Knob("tokenizer", "str", "'bpe' (trained on the training split), 'bytes' or 'gpt2'", choices=TOKENIZERS, ci="bpe",
+         full="gpt2"),
+    Knob("d_model", "int", "width of the TGN; every baseline's width is chosen to match its parameter count", low=8,
+         high=8192, ci=64, full=512),
+    Knob("n_layers", "int", "blocks", low=1, high=128, ci=2, full=8),
+    Knob("context", "int", "tokens per training sequence and per evaluation window", unit="tokens", low=8, high=16384,
+         ci=128, full=512),
+    Knob("steps", "int", "optimiser steps per run (the token budget is steps x batch_size x context)", unit="steps", low=1,
+         high=10**7, ci=300, full=20000),
+    Knob("batch_size", "int", "sequences per step", low=1, high=4096, ci=16, full=32),
+    Knob("learning_rates", "list[float]", "learning-rate search, the same for every model; the best on validation is kept",
+         low=1e-7, high=1.0, ci=[3e-3], full=[3e-4, 6e-4, 1e-3]),
+    Knob("lam", "float", "gate penalty weight lambda of the main TGN runs", low=0, high=1e3, ci=0.01, full=0.01),
+    Knob("n_seeds", "int", "seeds of the main TGN run (gate trajectories)", low=1, high=100, ci=3, full=3),
+    Knob("lambdas", "list[float]", "lambda sweep (increasing log grid; lambda 0 is always added)", low=1e-9, high=1e3,
+         ci=_LAMBDAS, full=_LAMBDAS),
+    Knob("eval_windows", "int", "evaluation windows per split; None: the whole split", low=1, high=10**7, nullable=True,
+         ci=256, full=None),
+    Knob("recall_steps", "int", "training steps on the synthetic recall task", unit="steps", low=1, high=10**6, ci=600,
+         full=3000),
+), check=_check)

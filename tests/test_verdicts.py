@@ -1,0 +1,279 @@
+"""Every verdict rule takes each of its outcomes; boundaries, ties and trivially-satisfied cases do not pass."""
+
+import inspect
+import math
+
+import pytest
+
+from tgnlib import verdicts as v
+from tgnlib.verdicts import brain, llm_rank, spinglass, tgn, theory
+
+R, P, N, D, X = v.REPRODUCED, v.PARTLY, v.NOT_REPRODUCED, v.NOT_DECIDED, v.NOT_TESTABLE
+RULES = [f for mod in (theory, spinglass, llm_rank, brain, tgn) for name, f in inspect.getmembers(mod, inspect.isfunction)
+         if f.__module__ == mod.__name__ and name[0] in "tslbg" and name[1:].isdigit()
+         or (f.__module__ == mod.__name__ and name == "a1")]
+
+
+def test_every_claim_has_a_rule_with_rule_text():
+    assert sorted(f.__name__.upper() for f in RULES) == sorted(
+        [f"T{i}" for i in range(1, 6)] + [f"S{i}" for i in range(1, 5)] + ["A1"] + [f"L{i}" for i in range(1, 6)]
+        + [f"B{i}" for i in range(1, 5)] + [f"G{i}" for i in range(1, 9)])
+    for rule in RULES:
+        text = v.rule_text(rule)
+        assert text.startswith("**Verdict rule (ours).** ") and len(text) > 80 and "Parameters" not in text, rule.__name__
+
+
+def test_rule_text_refuses_a_function_without_a_rule_section():
+    with pytest.raises(ValueError, match="no 'Rule' section"):
+        v.rule_text(v.weakest)
+
+
+def test_verdict_validates_and_weakest_orders():
+    with pytest.raises(ValueError, match="outcome='maybe'"):
+        v.Verdict("maybe", "x")
+    with pytest.raises(ValueError, match="reason"):
+        v.Verdict(R, " ")
+    got = v.weakest([v.reproduced("a"), v.partly("b"), v.not_reproduced("c")])
+    assert got.outcome == N
+    assert v.weakest([v.reproduced("a"), v.not_decided("b"), v.not_reproduced("c")]).outcome == D
+    assert v.weakest([v.not_decided("b"), v.not_testable("t")]).outcome == X
+    with pytest.raises(ValueError):
+        v.weakest([])
+
+
+def test_ties_within_float_noise_are_not_wins():
+    assert not v.is_below(6e-8, 0.0, atol=1e-5) and v.is_tie(6e-8, 0.0, atol=1e-5)
+    assert v.is_below(0.0, 2e-5, atol=1e-5)
+    assert not v.is_below(1.0, 1.0 + 1e-9) and v.is_below(1.0, 1.001)
+    with pytest.raises(ValueError, match="NaN"):
+        v.is_below(float("nan"), 1.0)
+
+
+# ---- chapter 2.1 ---------------------------------------------------------------------------------
+
+def test_t1_outcomes():
+    assert theory.t1(1e-16, 1e-16, 0.01).outcome == R
+    assert theory.t1(1e-16, 1e-16, 0.3).outcome == P
+    assert theory.t1(1e-16, 1e-3, 0.01).outcome == N  # equal-norm case fails: nothing is exact
+    assert theory.t1(1e-16, 1e-16, 0.05).outcome == R and theory.t1(1e-16, 1e-16, 0.0500001).outcome == P
+
+
+def test_t2_outcomes():
+    n = [64, 128, 256]
+    assert theory.t2(n, [0.9, 0.9, 0.9], [1e-2, 3e-3, 1e-3]).outcome == R
+    assert theory.t2(n, [0.5, 0.1, 0.02], [1e-2, 3e-3, 1e-3]).outcome == P  # larger, but closing with N
+    assert theory.t2(n, [1e-3, 1e-3, 1e-3], [1e-2, 3e-3, 1e-3]).outcome == N  # ties at the largest N are not "larger"
+    assert theory.t2(n[:2], [0.9, 0.9], [1e-2, 3e-3]).outcome == D
+
+
+def test_t3_outcomes():
+    n = [64, 128, 256]
+    att, chain = [2, 2, 2], [500, 2000, 8000]
+    inside = dict(t_mix_all=[2, 500, 2000], lower=[0.1, 300, 1000], upper=[5, 900, 4000])
+    assert theory.t3(n, att, chain, **inside).outcome == P  # faster, in proportion to the gap: not "exponentially"
+    outside = dict(t_mix_all=[2, 500, 2000], lower=[0.1, 300, 1000], upper=[5, 400, 4000])
+    assert theory.t3(n, att, chain, **outside).outcome == R
+    assert theory.t3(n, [2, 2, 9000], chain, **inside).outcome == N
+    assert theory.t3(n, [2, 2, 8000], chain, **inside).outcome == N  # a tie at one N is not faster
+    assert theory.t3(n[:2], att[:2], chain[:2], **inside).outcome == D
+
+
+def test_t4_needs_every_random_case_and_the_head_distribution():
+    good = {(16, 32): 1.1, (16, 128): 0.9, (64, 32): 1.0, (64, 128): 1.2}
+    bad = {key: 2.4 for key in good}
+    heads_ok, heads_bad = [[1.0, 1.1, 3.9], [0.9, 1.0, 0.2]], [[0.2, 3.9, 1.0], [0.9, 1.0, 1.1]]
+    assert theory.t4(good, heads_ok).outcome == R
+    assert theory.t4(good, heads_bad).outcome == P
+    assert theory.t4(bad, heads_ok).outcome == P
+    assert theory.t4(bad, heads_bad).outcome == N
+    # a median at 1 over all heads does not pass when one layer has its heads elsewhere
+    assert theory.t4(bad, [[1.0, 1.0, 1.0, 1.0], [0.2, 3.9, 0.3, 1.0]]).outcome == N
+    assert theory.t4({(16, 32): 1.0}, heads_ok).outcome == D
+    assert theory.t4({**good, (16, 128): 1.26}, heads_ok).outcome == P  # boundary: 1.26 is outside 1.25x
+
+
+def test_t5_outcomes():
+    base = {("global", False): 1.5, ("global", True): 38.0}
+    assert theory.t5({**base, ("local", False): 1.0, ("local", True): 30.0}).outcome == R
+    assert theory.t5({**base, ("local", False): 6.6, ("local", True): 43.0}).outcome == N
+    assert theory.t5({**base, ("local", False): 1.0, ("local", True): 43.0}).outcome == P
+    assert theory.t5({**base, ("local", False): 1.5, ("local", True): 38.0}).outcome == N  # ties are not less
+    with pytest.raises(ValueError, match="retained needs"):
+        theory.t5(base)
+
+
+# ---- chapter 2.2 ---------------------------------------------------------------------------------
+
+SIZES = [4, 6, 8]
+
+
+def test_s1_outcomes():
+    assert spinglass.s1(SIZES, [0.01, 0.03, 0.05], [0.0, 0.005, 0.01], 4).outcome == R
+    assert spinglass.s1(SIZES, [0.01, 0.03, 0.05], [0.0, 0.03, 0.04], 4).outcome == P
+    assert spinglass.s1(SIZES, [0.05, 0.03, 0.01], [0.0, 0.03, 0.04], 4).outcome == N
+    assert spinglass.s1(SIZES, [0.01, 0.03, 0.05], [0.0, 0.005, 0.01], 2).outcome == D
+    assert spinglass.s1([4], [0.01], [0.0], 4).outcome == D
+
+
+def test_s2_a_tie_at_the_ground_state_is_not_a_win_nor_a_loss():
+    # L = 4: both at the ground state (6e-8 vs 0): a tie; PT strictly better at the largest L and growing
+    assert spinglass.s2(SIZES, [6e-8, 0.002, 0.006], [0.0, 0.02, 0.05], 4).outcome == R
+    # PT worse than Langevin at one L: not "better"; still grows with L
+    assert spinglass.s2(SIZES, [0.0, 0.03, 0.04], [0.0, 0.02, 0.05], 4).outcome == P
+    # PT only ties Langevin at the largest L: not better
+    assert spinglass.s2(SIZES, [0.0, 0.0, 0.0], [0.0, 0.0, 3e-6], 4).outcome == N
+    assert spinglass.s2(SIZES, [0.0, 0.0, 0.0], [0.0, 0.0, 3e-6], 1).outcome == D
+
+
+def test_s3_outcomes():
+    assert spinglass.s3(SIZES, [0.0, 0.005, 0.01], [0.0, 0.001, 0.02], 4).outcome == R
+    assert spinglass.s3(SIZES, [0.0, 0.02, 0.03], [0.0, 0.03, 0.04], 4).outcome == P
+    assert spinglass.s3(SIZES, [0.0, 0.02, 0.04], [0.0, 0.03, 0.04], 4).outcome == N  # a tie with PT is no win
+
+
+def test_s4_beating_langevin_only_is_not_a_part_and_l12_is_required():
+    baselines = {"simulated annealing": 0.001, "parallel tempering": 0.002, "langevin": 0.05}
+    assert spinglass.s4(12, 0.02, baselines, 16).outcome == N  # beats only Langevin, its own base dynamics
+    assert spinglass.s4(12, 0.0001, baselines, 16).outcome == R
+    assert spinglass.s4(12, 0.001 - 5e-6, baselines, 16).outcome == N  # within float tolerance of SA: a tie
+    assert spinglass.s4(8, 0.0001, baselines, 16).outcome == D
+    assert spinglass.s4(12, 0.0001, baselines, 2).outcome == D
+
+
+def test_a1_outcomes():
+    power, expo, flat = dict(rss_exp=1.0, rss_power=0.1), dict(rss_exp=0.1, rss_power=1.0), dict(rss_exp=0.1, rss_power=0.15)
+    att, th = ("attention (a)", "attention (b)"), ("parallel tempering", "simulated annealing")
+    assert spinglass.a1({"attention (a)": power, "parallel tempering": expo}, att, th).outcome == R
+    assert spinglass.a1({"attention (a)": expo, "parallel tempering": expo}, att, th).outcome == N
+    assert spinglass.a1({"attention (a)": power, "parallel tempering": power}, att, th).outcome == D  # no Arrhenius to renormalise
+    assert spinglass.a1({"attention (a)": flat, "parallel tempering": expo}, att, th).outcome == D  # indecisive fit
+    assert spinglass.a1({"parallel tempering": expo}, att, th).outcome == D
+
+
+# ---- chapter 2.3 ---------------------------------------------------------------------------------
+
+def test_l1_outcomes_and_weakest_model():
+    good, late, none = dict(at_third=0.5, min_depth=0.4, drop=0.2), dict(at_third=0.95, min_depth=0.7, drop=0.5), \
+        dict(at_third=1.0, min_depth=0.1, drop=0.95)
+    assert llm_rank.l1({"a": good}).outcome == R
+    assert llm_rank.l1({"a": late}).outcome == P
+    assert llm_rank.l1({"a": none}).outcome == N
+    got = llm_rank.l1({"a": good, "b": late})
+    assert got.outcome == P and got.reason.startswith("b:")
+    assert llm_rank.l1({}).outcome == D
+
+
+def test_l2_needs_a_dip_before_a_rebound():
+    assert llm_rank.l2({"a": dict(drop=0.2, final_vs_input_low=3.0, final_vs_min_low=90.0)}).outcome == R
+    assert llm_rank.l2({"a": dict(drop=0.2, final_vs_input_low=-3.0, final_vs_min_low=9.0)}).outcome == P
+    assert llm_rank.l2({"a": dict(drop=0.2, final_vs_input_low=-3.0, final_vs_min_low=-1.0)}).outcome == N
+    # the standardised curve never dips; final > input is then no V
+    assert llm_rank.l2({"a": dict(drop=1.0, final_vs_input_low=3.0, final_vs_min_low=3.0)}).outcome == N
+
+
+def test_l3_outcomes():
+    assert llm_rank.l3({"a": dict(rebound_trained=100, min_trained=18, rebound_ablated=0.5, min_ablated=20)}).outcome == R
+    assert llm_rank.l3({"a": dict(rebound_trained=100, min_trained=18, rebound_ablated=40, min_ablated=20)}).outcome == P
+    assert llm_rank.l3({"a": dict(rebound_trained=100, min_trained=18, rebound_ablated=120, min_ablated=20)}).outcome == N
+    assert llm_rank.l3({"a": dict(rebound_trained=0.5, min_trained=18, rebound_ablated=0.0, min_ablated=20)}).outcome == N
+
+
+def test_l4_l5_grid_steps():
+    step = math.sqrt(2)
+    assert llm_rank.l4({"a": dict(t_best=1.0, t_nearest_one=1.0, grid_step=step)}).outcome == R
+    assert llm_rank.l4({"a": dict(t_best=step, t_nearest_one=1.0, grid_step=step)}).outcome == P
+    assert llm_rank.l4({"a": dict(t_best=2.0, t_nearest_one=1.0, grid_step=step)}).outcome == N
+    assert llm_rank.l5({"a": dict(t_star=1.3, t_best=1.0, grid_step=step)}).outcome == R
+    assert llm_rank.l5({"a": dict(t_star=2.0, t_best=1.0, grid_step=step)}).outcome == N
+
+
+# ---- chapter 2.4 ---------------------------------------------------------------------------------
+
+def test_b1_b2_need_the_sedation_data():
+    top, p, dz = {False: "awake", True: "awake"}, {False: 0.01, True: 0.01}, {False: -1.0, True: -1.0}
+    assert brain.b1(False, top, p, dz).outcome == X
+    assert brain.b1(True, top, p, dz).outcome == R
+    assert brain.b1(True, {False: "awake", True: "light"}, p, dz).outcome == P
+    assert brain.b1(True, top, {False: 0.2, True: 0.2}, dz).outcome == N
+    assert brain.b2(False, p, dz, True).outcome == X
+    assert brain.b2(True, p, dz, True).outcome == R
+    assert brain.b2(True, p, dz, False).outcome == P
+    assert brain.b2(True, p, {False: 1.0, True: 1.0}, True).outcome == N
+
+
+def test_b3_a_control_with_the_same_lag_is_not_the_mechanism():
+    ok = dict(rank_change=-1.0, rank_p=0.01, sync_change=0.01, sync_p=0.01, detected=15, runs=20, lag_low_s=10.0)
+    assert brain.b3(**ok, control_lag={"global": False}).outcome == R
+    assert brain.b3(**ok, control_lag={"global": True}).outcome == P
+    assert brain.b3(**{**ok, "lag_low_s": float("nan")}, control_lag={}).outcome == P
+    assert brain.b3(**{**ok, "sync_change": -0.001}, control_lag={"global": True}).outcome == N
+    assert brain.lag_established(15, 20, 10.0) and not brain.lag_established(5, 20, 10.0)
+    assert not brain.lag_established(15, 20, float("nan")) and not brain.lag_established(0, 0, 1.0)
+
+
+def test_b4_is_never_testable():
+    assert brain.b4().outcome == X
+
+
+# ---- chapter 2.5 ---------------------------------------------------------------------------------
+
+def test_g1_outcomes():
+    assert tgn.g1(5.0, 6.0).outcome == R and tgn.g1(5.95, 6.0).outcome == N
+
+
+def test_g2_another_lambda_cannot_rescue_it_and_disagreeing_seeds_decide_nothing():
+    assert tgn.g2([0.005, 0.008, 0.002]).outcome == R
+    assert tgn.g2([0.05, 0.08, 0.02]).outcome == N
+    assert tgn.g2([0.005, 0.08, 0.02]).outcome == D
+    assert tgn.g2([0.005, 0.008]).outcome == D
+
+
+def _traj(minimum, final, min_step=50):
+    return dict(minimum=minimum, final=final, rebound=final - minimum, min_step=min_step, rebound_ratio=final / minimum)
+
+
+def test_g3_needs_a_plateau_first():
+    u = [_traj(0.01, 0.05)] * 3
+    assert tgn.g3(u, [0.2, 0.01, 0.01], 300).outcome == D  # the loss still falls: the budget cannot decide
+    assert tgn.g3(u, [0.01, 0.01, 0.01], 300).outcome == R
+    assert tgn.g3([_traj(0.01, 0.012)] * 3, [0.01] * 3, 300).outcome == N
+    assert tgn.g3([_traj(0.01, 0.05), _traj(0.01, 0.05), _traj(0.01, 0.012)], [0.01] * 3, 300).outcome == D
+    assert tgn.g3([_traj(0.01, 0.05, min_step=290)] * 3, [0.01] * 3, 300).outcome == N  # minimum too late to rebound
+
+
+def test_g4_both_readings_or_nothing():
+    assert tgn.g4([0.09, 0.08, 0.1], [0.09, 0.07, 0.1], [0.01] * 3).outcome == R
+    assert tgn.g4([0.066, 0.07, 0.06], [0.0007, 0.001, 0.0], [0.01] * 3).outcome == N  # soft 9% with no gate open
+    assert tgn.g4([0.09] * 3, [0.09] * 3, [0.3, 0.01, 0.01]).outcome == D
+
+
+def test_g5_needs_attention_to_pay_and_has_no_partly():
+    ratio, flops = {"hard": 1.02}, {"hard": 0.1}
+    assert tgn.g5(True, ratio, flops).outcome == R
+    assert tgn.g5(False, ratio, flops).outcome == D
+    assert tgn.g5(True, {"hard": 1.3}, flops).outcome == N  # economy without quality: a shut gate
+    assert tgn.g5(True, ratio, {"hard": 1.0}).outcome == N  # quality at full cost: the Transformer itself
+
+
+def test_g6_outcomes():
+    base = dict(early_recurrent=4.0, transformer_ahead=True, early_step=30, warmup_steps=20, window=10)
+    assert tgn.g6(early_tgn=4.01, late_gap=0.0, **base).outcome == R
+    assert tgn.g6(early_tgn=4.5, late_gap=0.0, **base).outcome == P
+    assert tgn.g6(early_tgn=4.01, late_gap=0.3, **base).outcome == N  # early alone is the TGN's own recurrence
+    assert tgn.g6(early_tgn=4.01, late_gap=0.0, **{**base, "early_step": 25}).outcome == D  # inside warm-up + smoothing
+    assert tgn.g6(early_tgn=4.01, late_gap=0.0, **{**base, "transformer_ahead": False}).outcome == D
+
+
+def test_g7_a_smooth_monotone_fall_is_not_a_transition():
+    assert tgn.g7(0.6, 0.001, 0.8).outcome == R
+    assert tgn.g7(0.6, 0.001, 2.5).outcome == N  # what any L1 penalty gives
+    assert tgn.g7(0.3, 0.001, 0.5).outcome == N  # not open at lambda = 0
+    assert tgn.g7(0.6, 0.05, 0.8).outcome == D  # not shut at the largest lambda: extend the grid
+    assert tgn.g7(0.6, 0.001, float("nan")).outcome == D
+
+
+def test_g8_needs_recall_solved_by_the_gated_model():
+    assert tgn.g8(0.065, 0.9, 0.8, 0.1).outcome == D  # gate pattern while recall is at chance decides nothing
+    assert tgn.g8(0.9, 0.9, 0.8, 0.1).outcome == R
+    assert tgn.g8(0.9, 0.1, 0.8, 0.1).outcome == N
+    assert tgn.g8(0.9, 0.9, 0.05, 0.1).outcome == N
