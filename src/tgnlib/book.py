@@ -13,6 +13,12 @@ folder (``_build/book``) that mirrors the repository, executes each notebook int
 the staging folder, so figures land in ``_build/book/figures`` and ledger results in
 ``_build/book/results``. Because the staging folder mirrors the repository, the Colab button of
 ``notebooks/theory`` opens ``notebooks/theory.ipynb`` of the repository: the clean notebook.
+
+Records. Every chapter is executed at the build's scale (``ci`` in ``make book``: what CI checks, so a
+record can never hide a broken chapter). Where ``records/`` holds a committed run of a chapter at a
+larger scale (:mod:`tgnlib.records`), the chapter's page shows the largest one instead, under a
+banner naming its scale, commit, date, wall time and machine, and whether it is stale; the ledger
+shows the build's verdicts and every record's side by side.
 """
 
 from __future__ import annotations
@@ -28,7 +34,8 @@ import nbformat
 import yaml
 
 from .chapter import check_choice
-from .ledger import SCALES, write_ledger_page
+from .ledger import SCALES, RecordedResult, write_ledger_page
+from .records import Record, find_records, largest, stale_files
 
 STAGED = ("_config.yml", "_toc.yml", "book")
 HIDDEN_TAG = "remove-cell"
@@ -200,12 +207,72 @@ def build_html(stage, output) -> Path:
     return Path(output) / "_build" / "html"
 
 
+def record_banner(record: Record, stale: list[str]) -> str:
+    """The MyST admonition put at the top of a chapter page rendered from a record.
+
+    Parameters
+    ----------
+    record : Record
+    stale : list of str
+        Files changed since the record's commit (:func:`tgnlib.records.stale_files`).
+
+    Returns
+    -------
+    str
+    """
+    p = record.provenance
+    m = p["machine"]
+    machine = f"{m['cpu']}, {m['cores']} cores" + (f", GPU {m['gpu']}" if m.get("gpu", "none") != "none" else ", no GPU")
+    kind = "warning" if stale else "note"
+    text = (f":::{{{kind}}} This page is the `{record.scale}` record\n"
+            f"Executed at commit `{p['commit'][:12]}`, finished {p['finished']}, in {p['wall_time_s'] / 60:.0f} min on {machine} "
+            f"(Python {p['python']}; command `{p['command']}`). The build's own `ci` run of this chapter is in the claims ledger, "
+            "beside this record's verdicts.")
+    if stale:
+        text += (f"\n\n**Stale**: {', '.join(f'`{f}`' for f in stale)} changed since that commit; the numbers below may not "
+                 "be what the current code gives. Rerun `make record` to refresh it.")
+    return text + "\n:::"
+
+
+def render_records(root, stage) -> dict:
+    """Stage every committed record and show each chapter's largest one on its page.
+
+    Copies ``records/`` into the staging folder (for the ledger's figure links) and replaces each
+    recorded chapter's executed notebook by the record's, with :func:`record_banner` after its title.
+
+    Parameters
+    ----------
+    root, stage : path
+
+    Returns
+    -------
+    dict
+        scale -> claim ID -> :class:`tgnlib.ledger.RecordedResult`, for :func:`tgnlib.ledger.write_ledger_page`.
+    """
+    root, stage = Path(root), Path(stage)
+    recorded: dict = {}
+    for chapter, by_scale in find_records(root).items():
+        for scale, rec in by_scale.items():
+            stale = stale_files(root, rec)
+            shutil.copytree(rec.folder, stage / "records" / scale / chapter, dirs_exist_ok=True)
+            for cid, result in rec.results.items():
+                recorded.setdefault(scale, {})[cid] = RecordedResult(
+                    result, f"../records/{scale}/{chapter}/{result.figure}", rec.provenance["commit"], stale)
+            if rec is largest(by_scale):
+                page = stage / "notebooks" / f"{chapter}.ipynb"
+                nb = nbformat.read(rec.notebook, as_version=4)
+                nb.cells.insert(1, nbformat.v4.new_markdown_cell(record_banner(rec, stale)))
+                nbformat.write(nb, page)
+                print(f"{chapter}: page rendered from the {scale} record ({'stale' if stale else 'current'})", flush=True)
+    return recorded
+
+
 def build(scale: str = "ci", only=None, build_dir="_build", html: bool = True, root=None) -> Path:
     """Execute the chapter notebooks, write the ledger page and (optionally) the HTML.
 
     Parameters
     ----------
-    scale : {"ci", "full"}, default "ci"
+    scale : {"ci", "laptop", "full"}, default "ci"
     only : list of str or None, default None
         Chapter names (``"theory"``) to execute; ``None`` executes all of ``_toc.yml``.
     build_dir : path, default "_build"
@@ -229,18 +296,30 @@ def build(scale: str = "ci", only=None, build_dir="_build", html: bool = True, r
     for name in only or []:
         check_choice("only", name, names)
     todo = [c for c in chapters if not only or c.split("/")[-1] in only]
+    failed = {}
     for i, chapter in enumerate(todo, 1):
         source = root / f"{chapter}.ipynb"
         if not source.is_file():
             raise FileNotFoundError(f"{source} is named in _toc.yml but missing; run `jupytext --sync {chapter}.py`")
         print(f"[{i}/{len(todo)}] executing {chapter}.ipynb at scale={scale!r}", flush=True)
         t0 = time.perf_counter()
-        execute_notebook(source, stage / f"{chapter}.ipynb", {"scale": scale, "output_dir": str(stage)}, cwd=stage / "notebooks")
+        try:
+            execute_notebook(source, stage / f"{chapter}.ipynb", {"scale": scale, "output_dir": str(stage)},
+                             cwd=stage / "notebooks")
+        except NotebookExecutionError as err:  # run what can run; say at the end what could not
+            failed[chapter] = str(err)
+            print(f"[{i}/{len(todo)}] {chapter} FAILED after {time.perf_counter() - t0:.0f} s: {err}", flush=True)
+            continue
         print(f"[{i}/{len(todo)}] {chapter} done in {time.perf_counter() - t0:.0f} s", flush=True)
+    if failed:
+        write_ledger_page(stage, stage / "book" / "ledger.md", stage / "book" / "ledger.md")
+        raise NotebookExecutionError(f"{len(failed)} of {len(todo)} chapters could not run at scale={scale!r} (the ledger "
+                                     "holds what did):\n" + "\n".join(f"- {c}: {e}" for c, e in failed.items()))
     missing = [c for c in chapters if not (stage / f"{c}.ipynb").is_file()]
     if missing:
         raise FileNotFoundError(f"not executed yet: {missing}; run without --only first")
-    write_ledger_page(stage, stage / "book" / "ledger.md", stage / "book" / "ledger.md")
+    recorded = render_records(root, stage)
+    write_ledger_page(stage, stage / "book" / "ledger.md", stage / "book" / "ledger.md", recorded=recorded)
     if not html:
         return stage
     site = build_html(stage, build_dir / "site")
@@ -258,7 +337,7 @@ def main(argv=None) -> int:
     args = parser.parse_args(argv)
     try:
         build(args.scale, args.only, args.build_dir, html=not args.no_html)
-    except (NotebookExecutionError, ValueError, FileNotFoundError) as err:
+    except (NotebookExecutionError, ValueError, FileNotFoundError) as err:  # RecordError is a ValueError
         print(f"error: {err}", file=sys.stderr)
         return 1
     except subprocess.CalledProcessError as err:
