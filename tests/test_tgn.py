@@ -76,6 +76,38 @@ def test_sparse_rows_equal_dense_attention_on_those_rows():
     assert flops == pytest.approx(expected)
 
 
+def test_sparse_rows_keep_the_last_position_when_another_sample_has_more_open_rows():
+    # One sample with every row open, one with rows 2 and 5 (5 = its last position): the second sample's
+    # padding slots point at position t-1 and once overwrote the real output there with zeros.
+    torch.manual_seed(0)
+    attn = CausalSelfAttention(16, 2).eval()
+    x = torch.randn(2, 6, 16)
+    rows = torch.zeros(2, 6, dtype=torch.bool)
+    rows[0] = True
+    rows[1, [2, 5]] = True
+    with torch.no_grad():
+        dense = attn(x)
+        for _ in range(5):  # scatter order is not fixed: repeat
+            sparse, _ = attn.forward_rows(x, rows)
+            torch.testing.assert_close(sparse[rows], dense[rows])
+            assert (sparse[~rows] == 0).all()
+
+
+def test_sparse_rows_gradients_equal_dense_gradients_on_open_rows():
+    torch.manual_seed(1)
+    attn = CausalSelfAttention(16, 2)
+    x = torch.randn(2, 6, 16, requires_grad=True)
+    rows = torch.zeros(2, 6, dtype=torch.bool)
+    rows[0] = True
+    rows[1, [2, 5]] = True
+    sparse, _ = attn.forward_rows(x, rows)
+    (sparse * rows[..., None]).sum().backward()
+    g_sparse = x.grad.clone()
+    x.grad = None
+    (attn(x) * rows[..., None]).sum().backward()
+    torch.testing.assert_close(g_sparse, x.grad)
+
+
 @pytest.mark.parametrize("chunks", [1, 3, 50])
 def test_attend_rows_equals_dense_causal_attention_at_those_positions(chunks):
     g = torch.Generator().manual_seed(5)

@@ -66,3 +66,54 @@ def test_two_process_ddp_matches_one_process_on_the_same_global_batch(tmp_path):
     a, b = torch.load(tmp_path / "one" / "model.pt"), torch.load(tmp_path / "two" / "model.pt")
     for k in a:
         torch.testing.assert_close(a[k], b[k], rtol=1e-4, atol=1e-5)
+
+
+def test_weight_decay_spares_biases_norms_the_recurrence_and_the_gate():
+    from tgnlib.tgn import TGNConfig, TGNLanguageModel
+    from tgnlib.tgn.train import parameter_groups
+
+    model = TGNLanguageModel(TGNConfig(vocab_size=30, context=16, d_model=16, n_layers=1, n_heads=2, inertial="mamba"))
+    decay, no_decay = parameter_groups(model, 0.1)
+    assert decay["weight_decay"] == 0.1 and no_decay["weight_decay"] == 0.0
+    names = {id(p): n for n, p in model.named_parameters()}
+    decayed = {names[id(p)] for p in decay["params"]}
+    spared = {names[id(p)] for p in no_decay["params"]}
+    assert decayed.isdisjoint(spared) and decayed | spared == set(names.values())
+    assert {"tok.weight", "pos.weight", "blocks.0.attn.qkv.weight"} <= decayed
+    for part in ("gate.weight", "gate.bias", "log_a", "skip", "ln1.weight", "attn.qkv.bias"):
+        assert any(n.endswith(part) for n in spared), part
+        assert not any(n.endswith(part) for n in decayed), part
+
+
+@pytest.mark.parametrize("tokens, extra, match", [
+    (np.linspace(0, 5, 100), [], "non-negative integer token ids; got dtype float64"),
+    (np.arange(100), ["--device", "tpu"], "invalid choice: 'tpu'"),
+    (np.arange(100), ["--model", '{"lam": NaN}'], "lam=nan must be a finite number"),
+])
+def test_the_cli_refuses_float_tokens_nan_lambda_and_unknown_devices(tmp_path, capsys, tokens, extra, match):
+    from tgnlib.tgn.train import main
+
+    np.save(tmp_path / "t.npy", tokens)
+    args = ["--tokens", str(tmp_path / "t.npy"), "--out", str(tmp_path / "out"), "--train", '{"steps": 2}'] + extra
+    with pytest.raises((SystemExit, ValueError)) as err:
+        main(args)
+    assert match in capsys.readouterr().err + str(err.value)
+    assert not (tmp_path / "out" / "checkpoint.pt").exists()
+
+
+def test_a_detached_gate_keeps_the_penalty_out_of_the_inertial_stream():
+    from tgnlib.tgn import TGNLanguageModel
+
+    x = torch.randint(0, 30, (2, 16), generator=torch.Generator().manual_seed(0))
+    grads = {}
+    for gate_input in ("inertial", "detached"):
+        torch.manual_seed(0)
+        model = TGNLanguageModel(TGNConfig(vocab_size=30, context=16, d_model=16, n_layers=1, n_heads=2, gate_input=gate_input))
+        model.blocks[0].gate.weight.data.normal_()  # the gate reads its input (its weight starts at zero)
+        out = model(x)
+        torch.stack([s.gate_soft.mean() for s in out.gates]).mean().backward()  # the lambda penalty's term alone
+        grads[gate_input] = model.blocks[0].inertial.net.weight_ih_l0.grad
+    assert grads["inertial"] is not None and grads["inertial"].abs().sum() > 0
+    assert grads["detached"] is None or grads["detached"].abs().sum() == 0
+    with pytest.raises(ValueError, match="gate_input='sideways'"):
+        TGNConfig(gate_input="sideways")

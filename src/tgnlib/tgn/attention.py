@@ -117,7 +117,9 @@ class CausalSelfAttention(nn.Module):
         qs = F.linear(x_rows, w_q, b_q).view(b, n_max, h, d // h).transpose(1, 2)
         y = attend_rows(qs, k, v, safe, chunks=self.query_chunks, dropout_p=self.dropout if self.training else 0.0)
         y = self.proj(y.transpose(1, 2).reshape(b, n_max, d))
+        # Padding slots point at position t-1 with a zero output: add rather than write, so they can never
+        # overwrite a real output there (a plain scatter did, when a sample's last position was open).
         y = y * valid[..., None]
-        out.scatter_(1, safe[..., None].expand(-1, -1, d), y)
+        out = out.scatter_add(1, safe[..., None].expand(-1, -1, d), y)
         flops = attention_flops(1, 1, d) * float((pos.float() + 1).masked_fill(~valid, 0).sum())
         return out, flops

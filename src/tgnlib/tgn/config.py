@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import asdict, dataclass
 
 INERTIAL = ("gru", "mamba")
 MODES = ("tgn", "inertial", "attention", "transformer")
 GATES = ("soft", "hard")
+GATE_INPUTS = ("inertial", "detached")
 
 
 @dataclass
@@ -43,8 +45,13 @@ class TGNConfig:
         Threshold of the hard gate, in (0, 1).
     gate_bias : float
         Initial bias of the gate's logit (negative: starts mostly closed).
+    gate_input : {"inertial", "detached"}
+        What the gate reads. ``"inertial"`` (the paper's formula, our default): the inertial state
+        itself, so the gate's gradients, the lambda penalty's included, flow into the inertial
+        stream and reshape it. ``"detached"``: the same state with its gradient stopped, so the
+        penalty can only move the gate, and lambda -> infinity leaves a plain recurrent model.
     lam : float
-        Weight lambda of the gate penalty ``lambda * mean(g)`` in the loss (>= 0).
+        Weight lambda of the gate penalty ``lambda * mean(g)`` in the loss (finite, >= 0).
     dropout : float
         Dropout probability in [0, 1).
     """
@@ -60,6 +67,7 @@ class TGNConfig:
     gate: str = "soft"
     gate_threshold: float = 0.5
     gate_bias: float = 0.0
+    gate_input: str = "inertial"
     lam: float = 0.01
     dropout: float = 0.0
 
@@ -70,13 +78,13 @@ class TGNConfig:
                 raise ValueError(f"TGNConfig.{name}={value!r} must be a positive integer")
         if self.d_model % self.n_heads:
             raise ValueError(f"TGNConfig.n_heads={self.n_heads} must divide TGNConfig.d_model={self.d_model}")
-        for name, allowed in (("inertial", INERTIAL), ("mode", MODES), ("gate", GATES)):
+        for name, allowed in (("inertial", INERTIAL), ("mode", MODES), ("gate", GATES), ("gate_input", GATE_INPUTS)):
             if getattr(self, name) not in allowed:
                 raise ValueError(f"TGNConfig.{name}={getattr(self, name)!r} is not one of {allowed}")
         if not 0 < self.gate_threshold < 1:
             raise ValueError(f"TGNConfig.gate_threshold={self.gate_threshold!r} must be in (0, 1)")
-        if self.lam < 0:
-            raise ValueError(f"TGNConfig.lam={self.lam!r} must be >= 0")
+        if isinstance(self.lam, bool) or not isinstance(self.lam, (int, float)) or not math.isfinite(self.lam) or self.lam < 0:
+            raise ValueError(f"TGNConfig.lam={self.lam!r} must be a finite number >= 0")
         if not 0 <= self.dropout < 1:
             raise ValueError(f"TGNConfig.dropout={self.dropout!r} must be in [0, 1)")
 

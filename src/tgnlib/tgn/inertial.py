@@ -130,6 +130,7 @@ class SelectiveRecurrence(nn.Module):
         # A_cn in [1, d_state] as in S4D-real: a spread of time scales per channel
         self.log_a = nn.Parameter(torch.log(torch.arange(1, d_state + 1, dtype=torch.float32)).repeat(d_model, 1))
         self.skip = nn.Parameter(torch.ones(d_model))
+        self.log_a._no_weight_decay = True  # as Mamba's A_log: decay would pull every time scale to 1
         nn.init.constant_(self.delta.bias, math.log(math.expm1(0.05)))  # initial step ~0.05
         self.delta.keep_init = True
 

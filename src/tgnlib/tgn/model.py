@@ -64,6 +64,8 @@ class TGNBlock(nn.Module):
             nn.init.zeros_(self.gate.weight)
             nn.init.constant_(self.gate.bias, cfg.gate_bias)
             self.gate.keep_init = True
+            for p in self.gate.parameters():  # decay would pull the gate toward sigmoid(0) = 0.5 (see train.parameter_groups)
+                p._no_weight_decay = True
 
     def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, BlockStats]:
         cfg, (b, t, d) = self.cfg, x.shape
@@ -77,7 +79,8 @@ class TGNBlock(nn.Module):
             stats = BlockStats(zeros, zeros, 0.0)
         else:
             h_inert = self.inertial(u)
-            g_soft = torch.sigmoid(self.gate(h_inert)).squeeze(-1)  # (B, T)
+            gate_in = h_inert.detach() if cfg.gate_input == "detached" else h_inert
+            g_soft = torch.sigmoid(self.gate(gate_in)).squeeze(-1)  # (B, T)
             if cfg.gate == "hard":
                 open_rows = g_soft > cfg.gate_threshold
                 att, flops = self.attn.forward_rows(u, open_rows)

@@ -120,6 +120,31 @@ def _save_atomic(obj, path: Path) -> None:
     os.replace(tmp, path)
 
 
+def parameter_groups(model: torch.nn.Module, weight_decay: float) -> list[dict]:
+    """AdamW groups: weight decay on weight matrices and embeddings only.
+
+    As nanoGPT's ``configure_optimizers`` and Mamba's ``_no_weight_decay``: biases, norms and the
+    recurrence's skip (1-D), the recurrence's ``log_a`` and the gate's weight and bias (marked
+    ``_no_weight_decay``) are not decayed. Decaying the gate would pull it toward g = 0.5 and confound
+    every gate-trajectory claim.
+
+    Parameters
+    ----------
+    model : torch.nn.Module
+    weight_decay : float
+
+    Returns
+    -------
+    list of dict
+        Two groups, ``{"params", "weight_decay"}``, with every trainable parameter in exactly one.
+    """
+    decay, no_decay = [], []
+    for p in model.parameters():
+        if p.requires_grad:
+            (decay if p.ndim >= 2 and not getattr(p, "_no_weight_decay", False) else no_decay).append(p)
+    return [{"params": decay, "weight_decay": weight_decay}, {"params": no_decay, "weight_decay": 0.0}]
+
+
 def train(model_cfg: TGNConfig, train_cfg: TrainConfig, tokens, out_dir, device="cpu", progress: bool = True,
           max_steps_this_call: int | None = None) -> list[dict]:
     """Train a model, resuming from ``out_dir/checkpoint.pt`` if it exists.
@@ -154,7 +179,7 @@ def train(model_cfg: TGNConfig, train_cfg: TrainConfig, tokens, out_dir, device=
     device = torch.device(device)
     torch.manual_seed(train_cfg.seed)
     model = TGNLanguageModel(model_cfg).to(device)
-    optimiser = torch.optim.AdamW(model.parameters(), lr=train_cfg.lr, weight_decay=train_cfg.weight_decay, betas=(0.9, 0.95))
+    optimiser = torch.optim.AdamW(parameter_groups(model, train_cfg.weight_decay), lr=train_cfg.lr, betas=(0.9, 0.95))
     sampler = tokens if hasattr(tokens, "batch") else TokenSampler(tokens, train_cfg.seq_len, seed=train_cfg.seed)
     history: list[dict] = []
     start = 0
@@ -217,14 +242,19 @@ def main(argv=None) -> int:
     parser.add_argument("--out", required=True, help="output folder (checkpoint, log)")
     parser.add_argument("--model", default="{}", help="TGNConfig fields as JSON, e.g. '{\"mode\": \"tgn\"}'")
     parser.add_argument("--train", default="{}", help="TrainConfig fields as JSON")
-    parser.add_argument("--device", default="auto", help="auto, cpu or cuda")
+    parser.add_argument("--device", default="auto", choices=("auto", "cpu", "cuda"), help="auto, cpu or cuda")
     args = parser.parse_args(argv)
+    if args.device == "cuda" and not torch.cuda.is_available():
+        parser.error("--device cuda, but no CUDA device is available here; use --device auto or cpu")
     distributed = int(os.environ.get("WORLD_SIZE", "1")) > 1
     cuda = torch.cuda.is_available() and args.device != "cpu"
     if distributed:
         dist.init_process_group("nccl" if cuda else "gloo")
     device = f"cuda:{int(os.environ.get('LOCAL_RANK', 0))}" if cuda else "cpu"
     tokens = np.load(args.tokens)
+    if tokens.ndim != 1 or not np.issubdtype(tokens.dtype, np.integer) or len(tokens) == 0 or tokens.min() < 0:
+        parser.error(f"--tokens {args.tokens}: need a non-empty 1-d array of non-negative integer token ids; got dtype "
+                     f"{tokens.dtype}, shape {tokens.shape}")
     model_cfg = TGNConfig(**{"vocab_size": int(tokens.max()) + 1, **json.loads(args.model)})
     try:
         history = train(model_cfg, TrainConfig(**json.loads(args.train)), tokens, args.out, device=device)
