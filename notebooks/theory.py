@@ -43,7 +43,7 @@ if importlib.util.find_spec("tgnlib") is None:
     # !pip install -q -c https://raw.githubusercontent.com/{REPO}/main/constraints.txt "tgnlib[llm] @ git+https://github.com/{REPO}"
 
 # %% tags=["parameters"]
-scale = "ci"  # "ci": a few minutes on 2 CPU cores; "laptop"/"full": larger N, d and n (about 2 hours on 2 cores)
+scale = "ci"  # "ci": a minute on 2 CPU cores; "laptop" (= "full" here): larger N, d and n, under an hour on 2 cores
 seed = 0  # seeds Python, NumPy and torch
 device = "auto"  # "auto" (CUDA when present), "cpu" or "cuda"
 output_dir = "tgn-output"  # figures/ and results/ are written here (the book build sets it)
