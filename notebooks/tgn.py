@@ -202,8 +202,10 @@ ax2.barh(names, table.loc[names, "attention MFLOP/token"], color="C1")
 ax1.set(xlabel="test perplexity (per token)", title="quality")
 ax2.set(xlabel="attention MFLOP executed per token (test)", title="attention compute")
 ax1.legend(fontsize=8)
-fig_table = ch.figure(fig, "g1_g5_perplexity_and_compute", "Figure G1", "Test perplexity (left) and attention FLOPs executed per token (right) of every model in the table.",
-                   f"{DATA}; {P.steps} steps of {P.batch_size} x {P.context} tokens each")
+fig_table = ch.figure(
+    fig, "g1_g5_perplexity_and_compute", "Figure G1",
+    "Test perplexity (left) and attention FLOPs executed per token (right) of every model in the table.",
+    f"{DATA}; {P.steps} steps of {P.batch_size} x {P.context} tokens each")
 
 # %%
 display(Markdown(rule_text(rules.g1)))
@@ -242,10 +244,12 @@ ax1.set(yscale="log", xlabel="training step", ylabel="gate rate (mean g)", title
 ax2.set(xlabel="training step", ylabel="training cross-entropy (nats/token)", title="loss")
 ax3.set(xlabel="training step", ylabel="fraction of tokens with g > 0.5", title="open gates")
 ax1.legend(fontsize=8)
-fig_traj = ch.figure(fig, "g2_g4_gate_trajectory", "Figure G2", "Gate rate, training loss and fraction of open gates against training step for the TGN at "
-                   f"lambda = {P.lam} (moving averages over 10 steps).",
-                   f"{DATA}; TGN with a GRU inertial stream, {P.n_layers} blocks of width {P.d_model}, {len(seed_runs)} seeds, "
-                   f"{P.steps} steps of {P.batch_size} x {P.context} tokens")
+fig_traj = ch.figure(
+    fig, "g2_g4_gate_trajectory", "Figure G2",
+    "Gate rate, training loss and fraction of open gates against training step for the TGN at "
+    f"lambda = {P.lam} (moving averages over 10 steps).",
+    f"{DATA}; TGN with a GRU inertial stream, {P.n_layers} blocks of width {P.d_model}, {len(seed_runs)} seeds, "
+    f"{P.steps} steps of {P.batch_size} x {P.context} tokens")
 pd.DataFrame(trajectories, index=[f"seed {r.train_cfg.seed}" for r in seed_runs]).round(4)
 
 # %% [markdown]
@@ -255,7 +259,7 @@ pd.DataFrame(trajectories, index=[f"seed {r.train_cfg.seed}" for r in seed_runs]
 # %%
 mins = np.array([t["minimum"] for t in trajectories])
 finals = np.array([t["final"] for t in trajectories])
-rebounds = [t["final"] >= 2 * t["minimum"] and t["rebound"] >= 0.01 and t["min_step"] < 0.8 * P.steps for t in trajectories]
+rebounds = rules.rebounds(trajectories, P.steps)
 loss_drops = [loss_drop_last_quarter(r.series("ce")) for r in seed_runs]
 open_final = [float(np.mean(smooth([np.mean(h["gate_open"]) for h in r.history], 10)[-1])) for r in seed_runs]
 for rule in (rules.g2, rules.g3, rules.g4):
@@ -264,7 +268,7 @@ g3 = rules.g3(trajectories, loss_drops, P.steps)
 g4 = rules.g4(finals, open_final, loss_drops)
 by_lambda = {v: describe_gate_trajectory(r.series("gate_rate")) for v, r in sweep.items()}
 below_1pct = sorted(v for v, t in by_lambda.items() if t["minimum"] < 0.01)
-u_shaped = sorted(v for v, t in by_lambda.items() if t["final"] >= 2 * t["minimum"] and t["rebound"] >= 0.01 and t["min_step"] < 0.8 * P.steps)
+u_shaped = sorted(v for v, up in zip(by_lambda, rules.rebounds(by_lambda.values(), P.steps)) if up)
 display(pd.DataFrame(by_lambda).T.rename_axis("lambda").round(4))
 g2 = rules.g2(mins)
 common_measure = dict(n=len(seed_runs), lam=P.lam, steps=P.steps)
@@ -308,10 +312,12 @@ ax2.set(xlabel=f"training wall time (s, {ch.device.type})", ylabel="cross-entrop
 for ax in (ax1, ax2):
     ax.set_ylim(None, float(np.log(splits.vocab_size)))
 ax1.legend(fontsize=8)
-fig_curves = ch.figure(fig, "g5_g6_loss_curves", "Figure G5", "Training loss against tokens and wall time for the TGN and every baseline at matched parameter "
-                   "count; dots: final validation loss.",
-                   f"{DATA}; {P.steps} steps of {P.batch_size} x {P.context} tokens each, learning rates searched over "
-                   f"{P.learning_rates}")
+fig_curves = ch.figure(
+    fig, "g5_g6_loss_curves", "Figure G5",
+    "Training loss against tokens and wall time for the TGN and every baseline at matched parameter "
+    "count; dots: final validation loss.",
+    f"{DATA}; {P.steps} steps of {P.batch_size} x {P.context} tokens each, learning rates searched over "
+    f"{P.learning_rates}")
 
 # %% [markdown]
 # G5 at this scale cannot test the absolute 24.86 on WikiText-103 (that is the `full` run); it tests the
@@ -383,9 +389,11 @@ ax2.axhline(runs["Transformer (= gate fixed at 1)"].scores["validation"]["perple
 ax2.set(xscale="log", xlabel="lambda (gate penalty weight)", ylabel="validation perplexity (per token)", title="perplexity vs lambda")
 ax1.legend(fontsize=8)
 ax2.legend(fontsize=8)
-fig_lam = ch.figure(fig, "g7_lambda_sweep", "Figure G7", "Final gate rate and validation perplexity of the TGN against the gate penalty lambda; dotted: "
-                   "lambda = 0; dashed: the fixed-gate baselines.",
-                   f"{DATA}; TGN with a GRU inertial stream, seed {ch.seed}, {P.steps} steps per lambda")
+fig_lam = ch.figure(
+    fig, "g7_lambda_sweep", "Figure G7",
+    "Final gate rate and validation perplexity of the TGN against the gate penalty lambda; dotted: "
+    "lambda = 0; dashed: the fixed-gate baselines.",
+    f"{DATA}; TGN with a GRU inertial stream, seed {ch.seed}, {P.steps} steps per lambda")
 
 # %%
 trans = transition_lambda(lams, rate)
@@ -434,10 +442,12 @@ ax1.set(xscale="log", xlabel="dependency distance (tokens)", ylabel="recall accu
 ax2.set(xscale="log", xlabel="dependency distance (tokens)", ylabel="TGN soft gate g", title="TGN gate at the token that needs the key")
 ax1.legend(fontsize=8)
 ax2.legend(fontsize=8)
-fig_recall = ch.figure(fig, "g8_recall_task", "Figure G8a", "Synthetic recall: accuracy against dependency distance (left) and the TGN's gate at QUERY against "
-                   "distance, with the mean gate at all other tokens dashed (right); 256 test sequences per distance.",
-                   f"synthetic recall sequences of 64 tokens (32 filler tokens, 16 values); models of width {P.d_model}, "
-                   f"{P.n_layers} blocks, {P.recall_steps} steps of 32 sequences, lambda = {P.lam}")
+fig_recall = ch.figure(
+    fig, "g8_recall_task", "Figure G8a",
+    "Synthetic recall: accuracy against dependency distance (left) and the TGN's gate at QUERY against "
+    "distance, with the mean gate at all other tokens dashed (right); 256 test sequences per distance.",
+    f"synthetic recall sequences of 64 tokens (32 filler tokens, 16 values); models of width {P.d_model}, "
+    f"{P.n_layers} blocks, {P.recall_steps} steps of 32 sequences, lambda = {P.lam}")
 
 # %% [markdown]
 # **Real text.** For the main TGN on validation windows: each token's gate against the *mean attended
@@ -457,9 +467,11 @@ for layer in range(P.n_layers):
 ax.set(xscale="log", xlabel="mean attended distance of the token's attention row (tokens)", ylabel="mean soft gate g",
        title="TGN on real text: gate vs attended distance")
 ax.legend(fontsize=8)
-fig_text = ch.figure(fig, "g8_real_text", "Figure G8b", "Mean gate of the main TGN against the mean attended distance of its attention row, per block "
-                   "(tokens binned on a log scale; positions 1 onwards).",
-                   f"{DATA}; 32 validation windows of {P.context} tokens; TGN seed {ch.seed}, lambda = {P.lam}")
+fig_text = ch.figure(
+    fig, "g8_real_text", "Figure G8b",
+    "Mean gate of the main TGN against the mean attended distance of its attention row, per block "
+    "(tokens binned on a log scale; positions 1 onwards).",
+    f"{DATA}; 32 validation windows of {P.context} tokens; TGN seed {ch.seed}, lambda = {P.lam}")
 print("Spearman rho(gate, attended distance) per block:", np.round(rhos, 3))
 
 # %% [markdown]

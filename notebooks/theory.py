@@ -134,10 +134,12 @@ ax2.scatter(spread_real.ravel(), tv_real.ravel(), s=14, label="MiniLM heads")
 ax2.scatter(dev_rand["key_logweight_std"].numpy(), dev_rand["tv_mean"].numpy(), s=8, color="C1", label="random q, k")
 ax2.set(xlabel=r"std over keys of $\|k\|^2 / 2\tau$ (nats)", ylabel="mean TV distance", title="The gap is the key-norm reweighting")
 ax2.legend(fontsize=8)
-fig_t1 = ch.figure(fig, "t1_attention_vs_heat_kernel", "Figure T1", "Left: total-variation distance between softmax-attention rows and heat-kernel rows on the same "
-                   "queries and keys, for every head of every layer, with tau = sqrt(head dim). Right: the distance grows with "
-                   "the spread of the key-norm log-weights, the only term separating the two kernels.",
-                   REAL + "; reference: i.i.d. standard Gaussian q, k of the same shape")
+fig_t1 = ch.figure(
+    fig, "t1_attention_vs_heat_kernel", "Figure T1",
+    "Left: total-variation distance between softmax-attention rows and heat-kernel rows on the same "
+    "queries and keys, for every head of every layer, with tau = sqrt(head dim). Right: the distance grows with "
+    "the spread of the key-norm log-weights, the only term separating the two kernels.",
+    REAL + "; reference: i.i.d. standard Gaussian q, k of the same shape")
 
 # %%
 display(Markdown(rule_text(rules.t1)))
@@ -189,9 +191,11 @@ ax.plot(n_grid, 2 * (1 - np.cos(np.pi / n_grid)) / 3, "k:", label=r"local chain 
 ax.set(xscale="log", yscale="log", xlabel="number of points N", ylabel=r"spectral gap $1-\lambda_2$",
        title="Spectral gap vs N (bands: Cheeger interval from the sweep cut)")
 ax.legend(fontsize=8)
-fig_t2 = ch.figure(fig, "t2_spectral_gap_vs_n", "Figure T2", "Spectral gap of four Markov operators on the same points as N grows; dotted: the exact gap of "
-                   "the local chain with reflecting ends, which ours approaches as 1/N (a check of the eigensolver).",
-                   f"i.i.d. points uniform on the sphere of radius sqrt(d), d = {P.point_dim}, one draw per N")
+fig_t2 = ch.figure(
+    fig, "t2_spectral_gap_vs_n", "Figure T2",
+    "Spectral gap of four Markov operators on the same points as N grows; dotted: the exact gap of "
+    "the local chain with reflecting ends, which ours approaches as 1/N (a check of the eigensolver).",
+    f"i.i.d. points uniform on the sphere of radius sqrt(d), d = {P.point_dim}, one draw per N")
 
 # %% [markdown]
 # The comparison against sliding-window attention and the kNN graph is reported beside the verdict.
@@ -252,9 +256,11 @@ ax2.plot(lim, lim, "k--", lw=0.8, label=r"$t_{mix} = t_{rel}$")
 ax2.set(xscale="log", yscale="log", xlabel=r"relaxation time $t_{rel}$ = 1 / absolute gap (steps)", ylabel=r"$t_{mix}(1/4)$ (steps)",
         title="Mixing time against the inverse gap")
 ax1.legend(fontsize=8)
-fig_t3 = ch.figure(fig, "t3_mixing_time_vs_n", "Figure T3", "Left: exact mixing time vs N for the four operators of Figure T2. Right: the same mixing times "
-                   "against the relaxation time: a larger gap shortens mixing in proportion (up to a log factor), not exponentially.",
-                   f"i.i.d. points uniform on the sphere of radius sqrt(d), d = {P.point_dim}, N up to {mix_ns[-1]}")
+fig_t3 = ch.figure(
+    fig, "t3_mixing_time_vs_n", "Figure T3",
+    "Left: exact mixing time vs N for the four operators of Figure T2. Right: the same mixing times "
+    "against the relaxation time: a larger gap shortens mixing in proportion (up to a log factor), not exponentially.",
+    f"i.i.d. points uniform on the sphere of radius sqrt(d), d = {P.point_dim}, N up to {mix_ns[-1]}")
 
 # %%
 display(Markdown(rule_text(rules.t3)))
@@ -334,10 +340,12 @@ axes[2].hist(np.log10(crit_heads), bins=20, color="C0")
 axes[2].axvline(0, color="k", lw=0.8, label=r"$\beta = 1$")
 axes[2].set(xlabel=r"$\log_{10}$ critical $\beta$ of the head", ylabel="heads", title=f"Trained MiniLM heads, n = {n_tok}")
 axes[2].legend(fontsize=8)
-fig_t4 = ch.figure(fig, "t4_logit_scale_criticality", "Figure T4", "Left: row entropy of attention as the logit multiplier sweeps, with the REM prediction and the "
-                   "susceptibility. Middle: the critical multiplier for each head dimension d and key count n (entropy and "
-                   "effective-rank order parameters). Right: critical multiplier of each trained MiniLM head.",
-                   f"i.i.d. Gaussian q, k (d in {P.head_dims}, n in {P.key_counts}); " + REAL)
+fig_t4 = ch.figure(
+    fig, "t4_logit_scale_criticality", "Figure T4",
+    "Left: row entropy of attention as the logit multiplier sweeps, with the REM prediction and the "
+    "susceptibility. Middle: the critical multiplier for each head dimension d and key count n (entropy and "
+    "effective-rank order parameters). Right: critical multiplier of each trained MiniLM head.",
+    f"i.i.d. Gaussian q, k (d in {P.head_dims}, n in {P.key_counts}); " + REAL)
 
 # %% [markdown]
 # Beside the verdict: how much the critical $\beta$ varies with $d$ at fixed $n$ (the $1/\sqrt d$ scale
@@ -398,9 +406,11 @@ for ax, res in zip(axes, (False, True)):
     ax.set(yscale="log", xlabel="block (depth)", title="with residual connections" if res else "without residual connections")
 axes[0].set_ylabel("effective rank of token representations")
 axes[0].legend(fontsize=8)
-fig_t5 = ch.figure(fig, "t5_rank_vs_depth", "Figure T5", "Effective rank of the token representations after each block of deep random networks, mean "
-                   "and range over 8 networks; global vs local attention vs no mixing, without and with residual connections.",
-                   "random networks (n = 128 tokens, width 64, i.i.d. Gaussian inputs and weights)")
+fig_t5 = ch.figure(
+    fig, "t5_rank_vs_depth", "Figure T5",
+    "Effective rank of the token representations after each block of deep random networks, mean "
+    "and range over 8 networks; global vs local attention vs no mixing, without and with residual connections.",
+    "random networks (n = 128 tokens, width 64, i.i.d. Gaussian inputs and weights)")
 
 # %%
 display(Markdown(rule_text(rules.t5)))

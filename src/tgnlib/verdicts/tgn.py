@@ -81,6 +81,24 @@ def g2(minima) -> Verdict:
     return _seeds(m < CLOSED, "the gate closes below 1%", f"minima {', '.join(f'{v:.3f}' for v in m)}")
 
 
+def rebounds(trajectories, steps: int) -> list[bool]:
+    """Which gate trajectories rebound: final rate at least twice the minimum and 1 point above it, with the
+    minimum before 80% of training.
+
+    Parameters
+    ----------
+    trajectories : sequence of dict
+        :func:`tgnlib.tgn.experiment.describe_gate_trajectory` of each run.
+    steps : int
+        Training steps of the runs.
+
+    Returns
+    -------
+    list of bool
+    """
+    return [t["final"] >= 2 * t["minimum"] and t["rebound"] >= 0.01 and t["min_step"] < 0.8 * steps for t in trajectories]
+
+
 def g3(trajectories, loss_drops, steps: int) -> Verdict:
     """G3: when the loss plateaus, does the gate rate rebound (a U)?
 
@@ -110,9 +128,8 @@ def g3(trajectories, loss_drops, steps: int) -> Verdict:
     if (drops >= G3_PLATEAU).any():
         return not_decided(f"the loss still falls by {drops.max():.3f} nats over the last quarter (plateau: < {G3_PLATEAU}); "
                            "train longer")
-    rebounds = [t["final"] >= 2 * t["minimum"] and t["rebound"] >= 0.01 and t["min_step"] < 0.8 * steps for t in trajectories]
     ratios = ", ".join(f"{t['rebound_ratio']:.2f}" for t in trajectories)
-    return _seeds(rebounds, "the gate rebounds after the plateau", f"final/minimum {ratios}")
+    return _seeds(rebounds(trajectories, steps), "the gate rebounds after the plateau", f"final/minimum {ratios}")
 
 
 def g4(final_mean_g, final_open, loss_drops) -> Verdict:
