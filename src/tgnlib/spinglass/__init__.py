@@ -2,7 +2,10 @@
 
 * :mod:`~tgnlib.spinglass.lattice` -- couplings, energy, local field, checkerboard split;
 * :mod:`~tgnlib.spinglass.metropolis` -- the vectorised checkerboard Metropolis sweep;
-* :mod:`~tgnlib.spinglass.annealing`, :mod:`~tgnlib.spinglass.tempering` -- SA and parallel tempering;
+* :mod:`~tgnlib.spinglass.annealing`, :mod:`~tgnlib.spinglass.tempering` -- SA and parallel tempering
+  (optionally with :mod:`~tgnlib.spinglass.houdayer` cluster moves);
+* :mod:`~tgnlib.spinglass.population` -- population annealing, with its free-energy estimate;
+* :mod:`~tgnlib.spinglass.tts` -- time to solution (TTS99), its intervals and lower bounds;
 * :mod:`~tgnlib.spinglass.langevin` -- soft-spin Langevin (and gradient descent);
 * :mod:`~tgnlib.spinglass.attention` -- two readings of the paper's attention dynamics;
 * :mod:`~tgnlib.spinglass.reference` -- reference energies and the dwave-samplers baseline;

@@ -15,6 +15,7 @@ import torch
 
 from .annealing import colour_energy
 from .lattice import Checkerboard, check_couplings, random_spins
+from .houdayer import houdayer_move
 from .metropolis import geometric_betas, metropolis_sweeps
 from .trace import Recorder, Trace
 
@@ -48,7 +49,7 @@ class Interrupted(RuntimeError):
 
 def parallel_tempering(J, sweeps: int, n_temps: int | None = None, chains: int = 1, t_min: float = 0.2, t_max: float = 2.0,
                        seed: int = 0, device="cpu", n_records: int = 40, checkpoint=None, checkpoint_every: int = 2000,
-                       stop_after: int | None = None) -> Trace:
+                       stop_after: int | None = None, houdayer: bool = False) -> Trace:
     """Parallel tempering on every instance, best energy over all replicas.
 
     Parameters
@@ -76,6 +77,11 @@ def parallel_tempering(J, sweeps: int, n_temps: int | None = None, chains: int =
     stop_after : int or None, default None
         Save a checkpoint and raise :class:`Interrupted` after this many ladder sweeps in this call
         (to split a long run over several sessions; also how the tests simulate a killed run).
+    houdayer : bool, default False
+        After each ladder sweep, one Houdayer cluster move (:mod:`tgnlib.spinglass.houdayer`) between
+        chains 2c and 2c + 1 at each temperature of the hotter half of the ladder (where the clusters
+        do not percolate; Zhu, Ochoa and Katzgraber 2015). Needs an even number of chains. The moves
+        are not counted in the sweep budget (they are in the wall time).
 
     Returns
     -------
@@ -88,6 +94,8 @@ def parallel_tempering(J, sweeps: int, n_temps: int | None = None, chains: int =
     m = n_temps or default_ladder_size(L)
     if m < 2:
         raise ValueError(f"parallel tempering needs at least 2 temperatures; got n_temps={m}")
+    if houdayer and (chains < 2 or chains % 2):
+        raise ValueError(f"houdayer=True pairs chains two by two: chains={chains} must be even and >= 2")
     steps = max(sweeps // (m * chains), 1)
     ladder = torch.as_tensor(geometric_betas(t_max, t_min, m), dtype=torch.float32, device=device)  # hot -> cold
     cb = Checkerboard.from_couplings(J)
@@ -118,6 +126,8 @@ def parallel_tempering(J, sweeps: int, n_temps: int | None = None, chains: int =
                 raise Interrupted(f"parallel tempering stopped after {stop_after} ladder sweeps; state saved to {checkpoint}")
         beta_of.scatter_(1, replica_at.reshape(n_inst, r), ladder.repeat(chains).expand(n_inst, -1))
         metropolis_sweeps(cb, spins, beta_of.view(n_inst, r, 1, 1, 1), 1, g, chunk=1)
+        if houdayer:
+            spins = _houdayer_step(cb, spins, replica_at, m, g)
         energy = colour_energy(cb, spins)  # (I, R)
         e_slot = energy.gather(1, replica_at.reshape(n_inst, r)).view(n_inst, chains, m)
         chain_best = torch.minimum(chain_best, e_slot.min(-1).values.double())
@@ -137,4 +147,20 @@ def parallel_tempering(J, sweeps: int, n_temps: int | None = None, chains: int =
         Path(checkpoint).unlink(missing_ok=True)
     rates = (accepted / tried.clamp(min=1)).cpu().numpy()
     return rec.trace(temperatures=(1 / ladder).cpu().numpy().tolist(), swap_rates=rates.tolist(), steps=steps,
-                     chains=chains, chain_best=(chain_best / L**3).cpu().numpy())
+                     chains=chains, chain_best=(chain_best / L**3).cpu().numpy(), houdayer=houdayer)
+
+
+def _houdayer_step(cb: Checkerboard, spins: list[torch.Tensor], replica_at: torch.Tensor, m: int,
+                   g: torch.Generator) -> list[torch.Tensor]:
+    # replica_at (I, chains, m): pair chains (0, 1), (2, 3)... at the hotter half of the ladder (index 0 is hottest)
+    full = cb.merge(*spins)  # (I, R, L, L, L)
+    n_inst, _, L = full.shape[0], full.shape[1], full.shape[-1]
+    hot = replica_at[:, :, : max(m // 2, 1)]
+    a, b = hot[:, 0::2].reshape(n_inst, -1), hot[:, 1::2].reshape(n_inst, -1)  # (I, P)
+    shape = (n_inst, a.shape[1], L, L, L)
+    s1 = full.gather(1, a.view(n_inst, -1, 1, 1, 1).expand(shape)).reshape(-1, L, L, L)
+    s2 = full.gather(1, b.view(n_inst, -1, 1, 1, 1).expand(shape)).reshape(-1, L, L, L)
+    n1, n2 = houdayer_move(s1, s2, g)
+    full.scatter_(1, a.view(n_inst, -1, 1, 1, 1).expand(shape), n1.view(shape))
+    full.scatter_(1, b.view(n_inst, -1, 1, 1, 1).expand(shape), n2.view(shape))
+    return [c.contiguous() for c in cb.split(full)]
