@@ -189,3 +189,26 @@ def test_couplings_round_trip_through_npy(tmp_path):
     np.save(tmp_path / "bad.npy", np.zeros((2, 4, 4, 4)))
     with pytest.raises(ValueError, match="shape"):
         lattice.load_couplings(tmp_path / "bad.npy")
+
+
+def test_a_reference_found_by_one_algorithm_only_is_not_confirmed():
+    from tgnlib.spinglass.reference import confirm_references
+
+    out = confirm_references({"parallel tempering": [-100.0, -50.0, -70.0],
+                              "population annealing": [-100.00001, -49.9, -70.5]}, atol=1e-4)
+    assert out["confirmed"].tolist() == [True, False, False]  # both agree on 0; one algorithm alone on 1 and 2
+    assert out["found_by"][1] == ["parallel tempering"] and out["found_by"][2] == ["population annealing"]
+    assert out["energy"].tolist() == [-100.00001, -50.0, -70.5]
+    planted = confirm_references({"parallel tempering": [-10.0], "population annealing": [-9.0]})
+    assert not planted["confirmed"][0]
+
+
+def test_finite_size_fit_recovers_a_planted_law():
+    import numpy as np
+
+    from tgnlib.spinglass.reference import fit_finite_size
+
+    L = np.array([4, 6, 8, 10, 12])
+    e = -1.70 + 0.8 * L ** (0.24 - 3)
+    fit = fit_finite_size(L, e)
+    assert fit["e_inf"] == pytest.approx(-1.70, abs=1e-4) and fit["theta"] == pytest.approx(0.24, abs=1e-2)

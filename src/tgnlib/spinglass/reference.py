@@ -33,6 +33,58 @@ def fit_finite_size_amplitude(L, e, e_inf: float = E_INF_GAUSSIAN_3D, theta: flo
     return float(np.dot(x, np.asarray(e) - e_inf) / np.dot(x, x))
 
 
+def fit_finite_size(L, e) -> dict[str, float]:
+    """Fit ``e(L) = e_inf + a L^(theta - 3)`` with all three free (least squares), for the extrapolated e_inf.
+
+    Parameters
+    ----------
+    L : sequence of int, at least 4 sizes
+    e : sequence of float
+        Ground-state energy per spin at each size (mean over instances).
+
+    Returns
+    -------
+    dict
+        ``e_inf``, ``a``, ``theta``; compare ``e_inf`` with the literature's :data:`E_INF_GAUSSIAN_3D`.
+    """
+    from scipy.optimize import curve_fit
+
+    x, y = np.asarray(L, dtype=float), np.asarray(e, dtype=float)
+    if x.shape != y.shape or len(x) < 4:
+        raise ValueError(f"need at least 4 sizes (three parameters and a residual); got {len(x)}")
+    popt, _ = curve_fit(lambda size, e_inf, a, theta: e_inf + a * size ** (theta - 3), x, y,
+                        p0=(y[-1], fit_finite_size_amplitude(x, y, y[-1]), THETA_3D), maxfev=20000)
+    return {"e_inf": float(popt[0]), "a": float(popt[1]), "theta": float(popt[2])}
+
+
+def confirm_references(energies: dict, atol: float = 1e-4) -> dict:
+    """Which reference ground states deserve the name: reached by two independent algorithms.
+
+    Parameters
+    ----------
+    energies : dict of str -> array of shape (I,)
+        Per algorithm (e.g. ``"parallel tempering"``, ``"population annealing"``), the lowest total
+        energy it found on each instance. Two runs of one algorithm count as one algorithm.
+    atol : float, default 1e-4
+        Total-energy tolerance under which two energies are the same state.
+
+    Returns
+    -------
+    dict
+        ``energy`` (the lowest over all algorithms, per instance), ``confirmed`` (bool per instance:
+        at least two algorithms reached it), ``found_by`` (per instance, the algorithms that reached it).
+        An unconfirmed reference is an upper bound: time to solution against it carries that caveat.
+    """
+    if len(energies) < 1:
+        raise ValueError("need at least one algorithm's energies")
+    names = list(energies)
+    e = np.stack([np.asarray(energies[n], dtype=float) for n in names])  # (A, I)
+    best = e.min(0)
+    hit = e <= best + atol
+    return {"energy": best, "confirmed": hit.sum(0) >= 2,
+            "found_by": [[n for n, h in zip(names, hit[:, i]) if h] for i in range(e.shape[1])]}
+
+
 def reference_energies(J, sweeps: int, chains: int = 2, seed: int = 12345, device="cpu", checkpoint=None) -> dict:
     """Long parallel-tempering runs with independent chains, per instance.
 
