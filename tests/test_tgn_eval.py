@@ -157,3 +157,30 @@ def test_log_binned_means():
     assert np.allclose(means, [2.5, 2 * np.mean([10.0, 12.0, 100.0])])
     with pytest.raises(ValueError, match="0 < lo < hi"):
         log_binned_means(x, x, lo=0, hi=1)
+
+
+def test_compute_profile_counts_every_product_of_a_transformer_as_the_formula_says():
+    from tgnlib.tgn.evaluate import compute_profile
+
+    d, layers, vocab, t = 32, 2, 50, 16
+    model = TGNLanguageModel(TGNConfig(vocab_size=vocab, context=32, d_model=d, n_layers=layers, n_heads=4, mode="transformer"))
+    row = compute_profile(model, [t], batch_size=2, repeats=1)[0]
+    # per token: qkv 2*3d^2, output projection 2d^2, MLP 2*8d^2 per layer; the head 2dV; attention 4d(t+1)/2 per layer
+    attention = layers * 4 * d * (t + 1) / 2
+    expected = layers * (6 + 2 + 16) * d * d + 2 * d * vocab + attention
+    assert row["forward_flops_per_token"] == pytest.approx(expected, rel=1e-6)
+    assert row["attention_flops_per_token"] == pytest.approx(attention)
+    assert 2.5 * expected < row["train_flops_per_token"] < 3.5 * expected  # backward is about twice the forward
+    assert row["forward_seconds_per_token"] > 0 and row["train_seconds_per_token"] > row["forward_seconds_per_token"]
+
+
+def test_compute_profile_charges_a_tgn_its_recurrence_and_gate():
+    from tgnlib.tgn.evaluate import compute_profile
+
+    cfg = TGNConfig(vocab_size=50, context=32, d_model=32, n_layers=2, n_heads=4)
+    tgn = compute_profile(TGNLanguageModel(cfg), [16], repeats=1)[0]
+    transformer = compute_profile(TGNLanguageModel(TGNConfig(**{**cfg.to_dict(), "mode": "transformer"})), [16], repeats=1)[0]
+    # a soft-gated TGN runs the Transformer block plus a GRU (6d^2 per token and layer for its two products) and the gate
+    assert tgn["forward_flops_per_token"] > transformer["forward_flops_per_token"] + 2 * 6 * 32 * 32 * 0.9
+    with pytest.raises(ValueError, match="context 64"):
+        compute_profile(TGNLanguageModel(cfg), [64])

@@ -199,3 +199,85 @@ def load_run(out_dir, device="cpu") -> tuple[TGNLanguageModel, list[dict]]:
     log = out / "log.jsonl"
     history = [json.loads(line) for line in log.read_text().splitlines()] if log.is_file() else state["history"]
     return model.eval(), history
+
+
+def compute_profile(model: TGNLanguageModel, contexts, batch_size: int = 2, repeats: int = 2, seed: int = 0) -> list[dict]:
+    """End-to-end compute of a model per token, at several context lengths: FLOPs and wall time,
+    inference (forward) and training (forward + backward).
+
+    FLOPs are every matrix product PyTorch executes (projections, the gate, the recurrence's products,
+    the MLPs, the output head; ``torch.utils.flop_counter``) plus the attention score/value products the
+    model executed (causal, or only at open rows with a hard gate), in place of the counter's reading
+    of the fused attention kernel. Element-wise work (norms, the scan's multiply-adds, activations) is
+    not counted; it is small beside the products at these widths. Training FLOPs count the backward
+    pass's products too (the attention part is taken as twice the forward's, the usual ratio).
+
+    Parameters
+    ----------
+    model : TGNLanguageModel
+        Trained or not (a hard gate's cost depends on how many gates open).
+    contexts : sequence of int
+        Sequence lengths, each at most ``model.cfg.context``.
+    batch_size : int, default 2
+    repeats : int, default 2
+        Timed repetitions after one warm-up; the fastest counts.
+    seed : int, default 0
+        Seeds the random token sequences.
+
+    Returns
+    -------
+    list of dict
+        Per context: ``context``, ``forward_flops_per_token``, ``train_flops_per_token``,
+        ``attention_flops_per_token``, ``forward_seconds_per_token``, ``train_seconds_per_token``.
+    """
+    import time
+
+    device = next(model.parameters()).device
+    g = torch.Generator().manual_seed(seed)
+    rows = []
+    was = model.training
+    for t in contexts:
+        if not 1 <= t <= model.cfg.context:
+            raise ValueError(f"context {t} must lie in [1, {model.cfg.context}]")
+        x = torch.randint(model.cfg.vocab_size, (batch_size, t), generator=g).to(device)
+        n = batch_size * t
+        model.eval()
+        with torch.no_grad():
+            att = model(x).attention_flops
+            fwd = _matmul_flops(model, x)
+        model.train()
+        with FlopCounterMode(display=False) as counter:
+            out = model(x, x)
+            out.loss.backward()
+        counts = counter.get_flop_counts().get("Global", {})
+        train_matmul = float(sum(v for k, v in counts.items() if "scaled_dot_product" not in str(k)))
+        model.zero_grad(set_to_none=True)
+
+        def timed(fn):
+            fn()
+            best = float("inf")
+            for _ in range(repeats):
+                if device.type == "cuda":
+                    torch.cuda.synchronize()
+                start = time.perf_counter()
+                fn()
+                if device.type == "cuda":
+                    torch.cuda.synchronize()
+                best = min(best, time.perf_counter() - start)
+            return best
+
+        model.eval()
+        with torch.no_grad():
+            fwd_s = timed(lambda: model(x))
+        model.train()
+
+        def step():
+            model(x, x).loss.backward()
+            model.zero_grad(set_to_none=True)
+
+        train_s = timed(step)
+        rows.append({"context": t, "forward_flops_per_token": (fwd + att) / n, "train_flops_per_token": (train_matmul + 3 * att) / n,
+                     "attention_flops_per_token": att / n, "forward_seconds_per_token": fwd_s / n,
+                     "train_seconds_per_token": train_s / n})
+    model.train(was)
+    return rows
