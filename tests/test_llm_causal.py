@@ -142,3 +142,23 @@ def test_wikitext_offline_error_names_the_dataset_and_alternative(monkeypatch):
         load_wikitext103("test")
     with pytest.raises(ValueError, match="'dev'"):
         load_wikitext103("dev")
+
+
+def test_a_planted_sink_collapses_the_rank_and_is_found_and_removed():
+    from tgnlib.llm.geometry import layer_ranks, ranks_without, sink_diagnostics, sink_mask
+
+    g = torch.Generator().manual_seed(0)
+    cloud = torch.randn(1, 2, 64, 32, generator=g)  # (depths, B, T, d): an isotropic cloud, rank near 32
+    sunk = cloud.clone()
+    sunk[0, :, 5, 7] = 1e4  # one token with a massive activation in one dimension
+    full = layer_ranks(sunk)["per_sequence"]["entropy"]
+    assert full.max() < 1.5  # the massive token owns the spectrum
+    mask = sink_mask(sunk, first=False)
+    assert mask.sum() == 2 and mask[:, 5].all()
+    assert sink_mask(sunk)[:, 0].all()  # position 0 is a sink by default
+    recovered = ranks_without(sunk, mask)["entropy"]
+    clean = layer_ranks(cloud)["per_sequence"]["entropy"]
+    assert recovered.min() > 0.9 * clean.min() > 20
+    diag = sink_diagnostics(sunk)
+    assert diag["norm_ratio"].min() > 1000 and (diag["argmax_position"] == 5).all() and diag["top_dims"][0, 0] == 7
+    assert sink_diagnostics(cloud)["norm_ratio"].max() < 2

@@ -45,6 +45,86 @@ def layer_ranks(stream: torch.Tensor) -> dict[str, dict[str, np.ndarray]]:
     return out
 
 
+SINK_MULTIPLE = 10.0  # a token whose residual norm exceeds this multiple of the sequence's median is a sink
+
+
+def sink_diagnostics(stream: torch.Tensor, top_dims: int = 4) -> dict[str, np.ndarray]:
+    """Per-layer attention-sink / massive-activation diagnostics (Xiao et al. 2023; Sun et al. 2024).
+
+    Parameters
+    ----------
+    stream : tensor, shape (depths, B, T, d)
+    top_dims : int, default 4
+        How many residual dimensions of largest magnitude to report per depth.
+
+    Returns
+    -------
+    dict
+        ``norm_ratio`` (depths, B): largest token norm over the median token norm of the sequence;
+        ``argmax_position`` (depths, B): where the largest norm sits; ``top_dims`` (depths, top_dims):
+        the residual dimensions of largest absolute activation over all tokens (the "massive"
+        dimensions); ``top_values`` (depths, top_dims): those activations' magnitudes over the median
+        absolute activation.
+    """
+    if stream.ndim != 4:
+        raise ValueError(f"stream must be (depths, B, T, d); got shape {tuple(stream.shape)}")
+    x = stream.float()
+    norms = x.norm(dim=-1)  # (depths, B, T)
+    ratio = norms.max(-1).values / norms.median(-1).values.clamp(min=1e-12)
+    mags = x.abs().amax(dim=(1, 2))  # (depths, d): largest magnitude per dimension
+    top = mags.topk(min(top_dims, x.shape[-1]), dim=-1)
+    median = x.abs().flatten(1).median(-1).values.clamp(min=1e-12)
+    return {"norm_ratio": ratio.cpu().numpy(), "argmax_position": norms.argmax(-1).cpu().numpy(),
+            "top_dims": top.indices.cpu().numpy(), "top_values": (top.values / median[:, None]).cpu().numpy()}
+
+
+def sink_mask(stream: torch.Tensor, multiple: float = SINK_MULTIPLE, first: bool = True) -> torch.Tensor:
+    """Tokens to leave out as attention sinks: position 0, and any token whose residual norm exceeds
+    ``multiple`` times its sequence's median token norm at some depth.
+
+    Parameters
+    ----------
+    stream : tensor, shape (depths, B, T, d)
+    multiple : float, default :data:`SINK_MULTIPLE`
+    first : bool, default True
+        Whether position 0 is always a sink (the usual sink in causal LMs).
+
+    Returns
+    -------
+    torch.BoolTensor, shape (B, T)
+    """
+    norms = stream.float().norm(dim=-1)  # (depths, B, T)
+    huge = (norms > multiple * norms.median(-1, keepdim=True).values).any(0)
+    if first:
+        huge[:, 0] = True
+    return huge
+
+
+def ranks_without(stream: torch.Tensor, mask: torch.Tensor) -> dict[str, np.ndarray]:
+    """Per-sequence effective ranks of the token cloud with the ``mask``-ed tokens left out.
+
+    Parameters
+    ----------
+    stream : tensor, shape (depths, B, T, d)
+    mask : bool tensor, shape (B, T)
+        True for the tokens to drop (e.g. :func:`sink_mask`).
+
+    Returns
+    -------
+    dict of str -> numpy.ndarray, shape (depths, B)
+        One entry per estimator of :mod:`tgnlib.rank`, centred over the kept tokens.
+    """
+    depths, b = stream.shape[:2]
+    out = {e: np.zeros((depths, b)) for e in rank.ESTIMATORS}
+    for i in range(b):
+        kept = stream[:, i, ~mask[i]].double()  # (depths, T_kept, d)
+        if kept.shape[1] < 2:
+            raise ValueError(f"sequence {i} keeps {kept.shape[1]} tokens after removing sinks; need at least 2")
+        for e, v in rank.effective_ranks(kept, center=True).items():
+            out[e][:, i] = v.cpu().numpy()
+    return out
+
+
 def mean_band(per_sequence: np.ndarray, n_boot: int = 1000, seed: int = 0) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Mean over sequences with a 95% bootstrap band.
 
