@@ -252,3 +252,42 @@ def test_parallel_runs_equal_serial_runs(connectome, tmp_path):
     parallel = insilico.run_inductions(connectome, ["global"], [1, 2], TINY, cache_dir=tmp_path / "parallel", n_jobs=2, progress=False)
     for key in serial:
         assert np.array_equal(serial[key]["Kuramoto order"], parallel[key]["Kuramoto order"])
+
+
+def test_the_sign_flip_test_can_fail_and_is_calibrated():
+    from tgnlib.brain.stats import min_attainable_p, minimum_detectable_effect, sign_flip_test
+
+    assert min_attainable_p(5) == 0.0625 and min_attainable_p(7) == pytest.approx(0.015625)
+    assert sign_flip_test([1.0, 2.0, 1.5, 0.5, 2.5, 1.0, 0.8]) == pytest.approx(min_attainable_p(7))  # all positive
+    rng = np.random.default_rng(0)
+    # true null: rejected at about alpha (exact test, 12 subjects)
+    rejections = np.mean([sign_flip_test(rng.standard_normal(12)) <= 0.05 for _ in range(400)])
+    assert 0.02 <= rejections <= 0.08
+    # a planted effect of d_z = 1.5 with 12 subjects is found nearly always
+    found = np.mean([sign_flip_test(1.5 + rng.standard_normal(12)) <= 0.05 for _ in range(100)])
+    assert found > 0.9
+    assert minimum_detectable_effect(5) == float("inf")  # with 5 subjects nothing can reach 0.05
+    mde = minimum_detectable_effect(12, n_sim=200)
+    assert 0.5 < mde < 1.5
+
+
+def test_onset_threshold_set_on_shams_keeps_false_alarms_at_five_percent_and_still_detects():
+    from tgnlib.brain.insilico import calibrate_onset_threshold, detection_rate
+
+    rng = np.random.default_rng(0)
+    t = np.arange(200.0)
+    # shams: autocorrelated noise (a random walk pulled back), the kind that made z = 3 fire on nothing
+    def noise():
+        x = np.zeros(200)
+        for i in range(1, 200):
+            x[i] = 0.8 * x[i - 1] + rng.standard_normal()
+        return x
+
+    shams = [(t, noise()) for _ in range(60)]
+    naive = detection_rate(shams, 60.0, -1, z=3.0, persist=2)
+    cal = calibrate_onset_threshold(shams, 60.0, -1, persist=2)
+    assert naive > 0.05 and cal["false_alarm_rate"] <= 0.05 and cal["z"] > 3.0
+    fresh = [(t, noise()) for _ in range(60)]  # held-out shams: about the calibrated rate
+    assert detection_rate(fresh, 60.0, -1, z=cal["z"], persist=2) <= 0.15
+    inductions = [(t, noise() - 12.0 * (t > 120)) for _ in range(30)]  # a real fall after the ramp
+    assert detection_rate(inductions, 60.0, -1, z=cal["z"], persist=2) > 0.9

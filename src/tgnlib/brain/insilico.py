@@ -251,6 +251,65 @@ def detect_onset(t_s, values, baseline_end_s: float, direction: int, rule: str =
     return best_t0 if best_slope > 0 else float("nan")
 
 
+def calibrate_onset_threshold(sham_series, baseline_end_s: float, direction: int, false_alarm: float = 0.05,
+                              zs=tuple(np.arange(2.0, 10.01, 0.25)), persist: int = 5) -> dict:
+    """The threshold rule's z set on sham runs (no ramp): the smallest z whose false-alarm rate is at most ``false_alarm``.
+
+    An onset rule that fires on pure fluctuations tells an induction from nothing only where its
+    detection rate in the inductions beats its rate on shams; calibrating z on the shams fixes the
+    false-alarm rate before any induction is looked at.
+
+    Parameters
+    ----------
+    sham_series : sequence of (t_s, values)
+        One measure of each sham run.
+    baseline_end_s : float
+    direction : {-1, +1}
+    false_alarm : float, default 0.05
+    zs : sequence of float
+        Candidate thresholds, increasing.
+    persist : int, default 5
+
+    Returns
+    -------
+    dict
+        ``z`` (NaN when no candidate reaches the rate: widen ``zs``), ``false_alarm_rate`` at that z,
+        ``runs``.
+    """
+    sham_series = list(sham_series)
+    if not sham_series:
+        raise ValueError("need at least one sham run")
+    for z in zs:
+        fired = [np.isfinite(detect_onset(t, v, baseline_end_s, direction, "threshold", z=z, persist=persist)) for t, v in sham_series]
+        rate = float(np.mean(fired))
+        if rate <= false_alarm:
+            return {"z": float(z), "false_alarm_rate": rate, "runs": len(sham_series)}
+    return {"z": float("nan"), "false_alarm_rate": rate, "runs": len(sham_series)}
+
+
+def detection_rate(series, baseline_end_s: float, direction: int, z: float, persist: int = 5) -> float:
+    """Fraction of runs in which the threshold rule finds an onset (compare with the sham rate).
+
+    Parameters
+    ----------
+    series : sequence of (t_s, values)
+    baseline_end_s : float
+    direction : {-1, +1}
+    z : float
+        From :func:`calibrate_onset_threshold`.
+    persist : int, default 5
+
+    Returns
+    -------
+    float
+    """
+    series = list(series)
+    if not series:
+        raise ValueError("need at least one run")
+    return float(np.mean([np.isfinite(detect_onset(t, v, baseline_end_s, direction, "threshold", z=z, persist=persist))
+                          for t, v in series]))
+
+
 def _simulate_and_measure(args):
     connectome, induction, seed, config, path = args
     run = simulate_induction(connectome, induction, seed, config)
