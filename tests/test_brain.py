@@ -291,3 +291,24 @@ def test_onset_threshold_set_on_shams_keeps_false_alarms_at_five_percent_and_sti
     assert detection_rate(fresh, 60.0, -1, z=cal["z"], persist=2) <= 0.15
     inductions = [(t, noise() - 12.0 * (t > 120)) for _ in range(30)]  # a real fall after the ramp
     assert detection_rate(inductions, 60.0, -1, z=cal["z"], persist=2) > 0.9
+
+
+def test_masked_rank_floor_and_ceilings_bracket_a_reading():
+    from tgnlib.brain.geometry import (connectivity_rank, distance_matrix, functional_connectivity, masked_rank_bounds,
+                                       phase_randomise, split_by_distance)
+
+    rng = np.random.default_rng(0)
+    centroids = rng.uniform(0, 100, (40, 3))
+    long_mask, _ = split_by_distance(distance_matrix(centroids), np.median(distance_matrix(centroids)))
+    # signals with strong shared structure: three latent sources
+    ts = rng.standard_normal((200, 3)) @ rng.standard_normal((3, 40)) + 0.3 * rng.standard_normal((200, 40))
+    bounds = masked_rank_bounds(long_mask, n_time=200, timeseries=ts, n_surrogates=5)
+    # equal correlations on the kept connections give exactly the mask's rank: the floor
+    equal = np.where(long_mask, 0.5, 0.0)
+    assert connectivity_rank(equal, long_mask) == pytest.approx(bounds["floor"])
+    assert bounds["noise"] > bounds["floor"] and bounds["phase"] > bounds["floor"]
+    # a phase-randomised surrogate keeps each region's spectrum and loses the shared sources
+    sur = phase_randomise(ts, seed=1)
+    assert np.allclose(np.abs(np.fft.rfft(sur - sur.mean(0), axis=0)), np.abs(np.fft.rfft(ts - ts.mean(0), axis=0)))
+    fc_real, fc_sur = (np.abs(functional_connectivity(x[None])[0][~np.eye(40, dtype=bool)]).mean() for x in (ts, sur))
+    assert fc_sur < 0.5 * fc_real

@@ -222,3 +222,69 @@ def geometric_ranks(timeseries, distances, window: int, quantile: float = 0.5, s
     out = {kind: float(np.mean(v)) for kind, v in ranks.items()}
     out.update(windows=len(w), threshold=threshold)
     return out
+
+
+def phase_randomise(timeseries, seed: int = 0) -> np.ndarray:
+    """Per-region phase-randomised surrogate: each region's Fourier amplitudes kept, its phases drawn anew.
+
+    Each region's power spectrum (and so its autocorrelation) survives; the phase relations between
+    regions, and with them any functional connectivity, do not.
+
+    Parameters
+    ----------
+    timeseries : array, shape (T, P)
+    seed : int, default 0
+
+    Returns
+    -------
+    numpy.ndarray, shape (T, P)
+    """
+    x = np.asarray(timeseries, dtype=float)
+    spec = np.fft.rfft(x - x.mean(0), axis=0)
+    phases = np.random.default_rng(seed).uniform(0, 2 * np.pi, spec.shape)
+    phases[0] = 0.0
+    if x.shape[0] % 2 == 0:
+        phases[-1] = 0.0  # the Nyquist term stays real
+    return np.fft.irfft(np.abs(spec) * np.exp(1j * phases), n=x.shape[0], axis=0) + x.mean(0)
+
+
+def masked_rank_bounds(mask, n_time: int, n_surrogates: int = 20, timeseries=None, estimator: str = "entropy",
+                       seed: int = 0) -> dict[str, float]:
+    """What a masked-FC rank reading can be for reasons that have nothing to do with the brain.
+
+    The *floor* is the rank of the binary mask itself: what any set of equal correlations on the kept
+    connections gives. The *ceiling* is the rank of the same masked reading of FC computed from signals
+    with no connectivity: i.i.d. Gaussian noise of the same length (``noise``), and per-region
+    phase-randomised surrogates of ``timeseries`` when given (``phase``). A state's reading means
+    something only placed between them.
+
+    Parameters
+    ----------
+    mask : boolean array, shape (P, P)
+    n_time : int
+        Samples per window of the reading.
+    n_surrogates : int, default 20
+    timeseries : array, shape (T, P) or None
+        Real signals for the phase-randomised ceiling.
+    estimator : {"entropy", "participation", "stable"}, default "entropy"
+    seed : int, default 0
+
+    Returns
+    -------
+    dict
+        ``floor``; ``noise`` (mean over surrogates); ``phase`` (mean, when ``timeseries`` is given).
+    """
+    m = np.asarray(mask, dtype=bool)
+    rng = np.random.default_rng(seed)
+    p = m.shape[0]
+    out = {"floor": float(connectivity_rank(m.astype(float), estimator=estimator))}
+    noise_fc = [functional_connectivity(rng.standard_normal((1, n_time, p)))[0] for _ in range(n_surrogates)]
+    out["noise"] = float(np.mean([connectivity_rank(fc, m, estimator) for fc in noise_fc]))
+    if timeseries is not None:
+        ts = np.asarray(timeseries, dtype=float)
+        ranks = []
+        for k in range(n_surrogates):
+            surrogate = phase_randomise(ts, seed=seed + k)[:n_time]
+            ranks.append(connectivity_rank(functional_connectivity(surrogate[None])[0], m, estimator))
+        out["phase"] = float(np.mean(ranks))
+    return out
