@@ -184,6 +184,11 @@ def test_run_inductions_caches_and_resumes(connectome, tmp_path, monkeypatch):
     again = insilico.run_inductions(connectome, ["bifurcation"], [0], TINY, cache_dir=tmp_path, progress=False)
     assert np.array_equal(first[("bifurcation", 0)]["long-range rank"], again[("bifurcation", 0)]["long-range rank"])
     assert set(first[("bifurcation", 0)]) >= set(insilico.MEASURES) | {"t_s"}
+    assert not list(tmp_path.glob("*.partial.npz"))  # written atomically
+    # another connectome (or code) never reuses these runs
+    from dataclasses import replace
+    other = replace(connectome, structural=connectome.structural * 1.01)
+    assert TINY.fingerprint(other) != TINY.fingerprint(connectome) != TINY.fingerprint()
 
 
 def _table(effect):

@@ -26,8 +26,6 @@ change a parameter between segments; each segment gets its own noise seed, deriv
 
 from __future__ import annotations
 
-import hashlib
-import json
 import logging
 import multiprocessing
 from concurrent.futures import ProcessPoolExecutor
@@ -36,6 +34,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ..cache import code_fingerprint, run_key
 from .connectome import Connectome
 from .geometry import connectivity_rank, distance_matrix, distance_threshold, functional_connectivity, sliding_windows, split_by_distance
 
@@ -71,8 +70,10 @@ class InductionConfig:
     def duration_s(self) -> float:
         return self.baseline_s + self.ramp_s + self.hold_s
 
-    def fingerprint(self) -> str:
-        return hashlib.sha1(json.dumps(asdict(self), sort_keys=True).encode()).hexdigest()[:10]
+    def fingerprint(self, connectome: "Connectome | None" = None) -> str:
+        """Cache key of a run: this configuration, the connectome's structure and lengths, this package's code."""
+        data = None if connectome is None else np.concatenate([connectome.structural.ravel(), connectome.fibre_length_mm.ravel()])
+        return run_key(asdict(self), data=data, code=code_fingerprint(Path(__file__).parent))
 
 
 def ramp(t_s, config: InductionConfig) -> np.ndarray:
@@ -316,7 +317,9 @@ def _simulate_and_measure(args):
     measures = sliding_measures(run, long_range_mask(connectome, config.long_range_quantile), config)
     measures["kuramoto_per_tr"] = run.kuramoto
     measures["t_tr_s"] = run.t_s
-    np.savez(path, **measures)
+    tmp = Path(path).with_suffix(".partial.npz")
+    np.savez(tmp, **measures)
+    tmp.replace(path)  # atomic: a killed worker never leaves a half-written run that looks finished
     return path
 
 
@@ -324,9 +327,9 @@ def run_inductions(connectome: Connectome, inductions, seeds, config: InductionC
                    n_jobs: int = 1, progress: bool = True) -> dict[tuple[str, int], dict[str, np.ndarray]]:
     """Simulate and measure every (induction, seed), reusing finished runs from ``cache_dir``.
 
-    Each run is saved as soon as it finishes (its file name holds the configuration's
-    fingerprint), so a killed notebook resumes where it stopped and a changed configuration
-    never reuses stale runs.
+    Each run is saved as soon as it finishes, atomically (its file name holds the run key of
+    :func:`tgnlib.cache.run_key`: configuration, connectome and code), so a killed notebook resumes
+    where it stopped and a changed configuration, connectome or simulation code never reuses stale runs.
 
     Parameters
     ----------
@@ -354,7 +357,8 @@ def run_inductions(connectome: Connectome, inductions, seeds, config: InductionC
     check_stability(connectome, config)
     cache = Path(cache_dir)
     cache.mkdir(parents=True, exist_ok=True)
-    paths = {(i, s): cache / f"{i}-seed{s}-{config.fingerprint()}.npz" for i in inductions for s in seeds}
+    key = config.fingerprint(connectome)
+    paths = {(i, s): cache / f"{i}-seed{s}-{key}.npz" for i in inductions for s in seeds}
     todo = [(connectome, i, s, config, p) for (i, s), p in paths.items() if not p.exists()]
     bar = tqdm(total=len(todo), desc="in-silico inductions", disable=not progress or not todo)
     if n_jobs > 1 and len(todo) > 1:
