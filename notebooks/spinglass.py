@@ -38,7 +38,8 @@
 # Langevin on soft spins in a double well $a(x^2-1)^2$, temperature ramped linearly from 1 to 0 (and its
 # $T=0$ limit, gradient descent), and two readings of attention dynamics, both the same Langevin plus one
 # non-local term: **(a)** the force smoothed by a softmax heat kernel over lattice sites (width 1
-# spacing, mixed 50/50); **(b)** each replica attends to the population (softmax over energies and
+# spacing, mixed 50/50): its weights do not depend on the spins, so this reading is a fixed linear filter,
+# a Gaussian blur of the force, computed by FFT in $O(N \log N)$ and charged as such; **(b)** each replica attends to the population (softmax over energies and
 # overlaps) and is pulled toward the attended configuration, in the spirit of consensus-based
 # optimisation. These are ours; the library's docstrings give the equations (`tgnlib.spinglass`).
 

@@ -212,3 +212,12 @@ def test_finite_size_fit_recovers_a_planted_law():
     e = -1.70 + 0.8 * L ** (0.24 - 3)
     fit = fit_finite_size(L, e)
     assert fit["e_inf"] == pytest.approx(-1.70, abs=1e-4) and fit["theta"] == pytest.approx(0.24, abs=1e-2)
+
+
+@pytest.mark.parametrize("L, sigma", [(4, 1.0), (6, 0.7), (8, 3.0)])
+def test_the_smoothed_force_by_fft_equals_the_dense_heat_kernel_product(L, sigma):
+    from tgnlib.spinglass.attention import lattice_heat_kernel, lattice_kernel_spectrum, smooth_by_fft
+
+    force = torch.randn(2, 3, L, L, L, generator=torch.Generator().manual_seed(L), dtype=torch.float64)
+    dense = (force.reshape(-1, L**3) @ lattice_heat_kernel(L, sigma).double().T).reshape(force.shape)
+    torch.testing.assert_close(smooth_by_fft(force, lattice_kernel_spectrum(L, sigma)), dense, rtol=1e-6, atol=1e-6)
