@@ -68,6 +68,9 @@ def test_editing_a_library_file_the_chapter_imports_makes_it_stale(repo):
     with open(repo / "src" / "tgnlib" / "kernels.py", "a", encoding="utf-8") as f:
         f.write("\n# changed\n")
     assert records.stale_files(repo, rec) == ["src/tgnlib/kernels.py"]
+    with open(repo / "src" / "tgnlib" / "ledger.py", "a", encoding="utf-8") as f:  # renders results, changes no number
+        f.write("\n# a rendering change\n")
+    assert records.stale_files(repo, rec) == ["src/tgnlib/kernels.py"]
     git(repo, "-c", "user.email=t@t", "-c", "user.name=t", "commit", "-qam", "change")
     assert "src/tgnlib/kernels.py" in records.stale_files(repo, rec)  # committed later: still stale
 
@@ -129,11 +132,12 @@ def test_book_still_executes_ci_and_renders_the_record_with_its_banner(repo, tmp
     stage = book.build(scale="ci", root=ROOT, build_dir=tmp_path / "build", html=False)
     assert executed == [(c.split("/")[-1], "ci") for c in book.toc_notebooks(ROOT)]
     page = nbformat.read(stage / "notebooks" / "theory.ipynb", as_version=4)
-    assert page.cells[0].source == "# Title" and "This page is the `laptop` record" in page.cells[1].source
+    assert page.cells[0].source == "# Title" and "This page shows the **`laptop` record** of this chapter" in page.cells[1].source
     assert "**Stale**" in page.cells[1].source and "`src/tgnlib/kernels.py`" in page.cells[1].source
     assert nbformat.read(stage / "notebooks" / "spinglass.ipynb", as_version=4).cells[0].source == "# ci page"
     ledger = (stage / "book" / "ledger.md").read_text()
-    assert "`laptop` (record)" in ledger and "`laptop` records: 1 of 27 claims" in ledger and "**stale**" in ledger
+    assert "`laptop` (record)" in ledger and "**stale**" in ledger
+    assert "`laptop` records: 1 of 27 claims**: 0 reproduced, 1 partly, 0 not reproduced" in ledger
     assert (stage / "records" / "laptop" / "theory" / "figures" / "theory" / "f.png").is_file()
 
 

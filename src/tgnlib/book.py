@@ -224,8 +224,8 @@ def record_banner(record: Record, stale: list[str]) -> str:
     m = p["machine"]
     machine = f"{m['cpu']}, {m['cores']} cores" + (f", GPU {m['gpu']}" if m.get("gpu", "none") != "none" else ", no GPU")
     kind = "warning" if stale else "note"
-    text = (f":::{{{kind}}} This page is the `{record.scale}` record\n"
-            f"Executed at commit `{p['commit'][:12]}`, finished {p['finished']}, in {p['wall_time_s'] / 60:.0f} min on {machine} "
+    text = (f":::{{{kind}}}\nThis page shows the **`{record.scale}` record** of this chapter, executed at commit "
+            f"`{p['commit'][:12]}` and finished {p['finished']}, in {p['wall_time_s'] / 60:.0f} min on {machine} "
             f"(Python {p['python']}; command `{p['command']}`). The build's own `ci` run of this chapter is in the claims ledger, "
             "beside this record's verdicts.")
     if stale:

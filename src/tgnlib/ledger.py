@@ -232,6 +232,7 @@ class RecordedResult:
 
 
 def _counts(results) -> str:
+    results = list(results)  # counted once per outcome: a generator would be spent after the first
     return ", ".join(f"{sum(r.verdict == v for r in results)} {v}" for v in VERDICTS)
 
 

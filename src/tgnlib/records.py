@@ -163,8 +163,16 @@ def library_files(root, chapter: str) -> list[str]:
     return [notebook.relative_to(root).as_posix()] + sorted(p.relative_to(root).as_posix() for p in seen)
 
 
+# Files a chapter imports that cannot change a recorded number: the ledger module only checks and renders
+# results, and every build checks a record's results again with the current ledger (load_record), so a
+# ledger change that matters is refused there rather than marked stale.
+NOT_NUMBERS = ("src/tgnlib/ledger.py",)
+
+
 def stale_files(root, record: Record) -> list[str]:
     """Files among the chapter's notebook and library files that changed since the record's commit.
+
+    Every file the chapter imports counts, except :data:`NOT_NUMBERS`.
 
     Parameters
     ----------
@@ -177,7 +185,8 @@ def stale_files(root, record: Record) -> list[str]:
     list of str
         Empty when the record is current.
     """
-    files = sorted(set(library_files(root, record.chapter)) | set(record.provenance.get("library_files", [])))
+    files = sorted((set(library_files(root, record.chapter)) | set(record.provenance.get("library_files", [])))
+                   - set(NOT_NUMBERS))
     out = _git(root, "diff", "--name-only", record.provenance["commit"], "--", *files)
     if out.returncode != 0:
         raise RecordError(f"git cannot compare with the record's commit {record.provenance['commit']}: {out.stderr.strip()}")
