@@ -129,6 +129,7 @@ def test_s3_outcomes():
     assert spinglass.s3(SIZES, [0.0, 0.005, 0.01], [0.0, 0.001, 0.02], 4).outcome == R
     assert spinglass.s3(SIZES, [0.0, 0.02, 0.03], [0.0, 0.03, 0.04], 4).outcome == P
     assert spinglass.s3(SIZES, [0.0, 0.02, 0.04], [0.0, 0.03, 0.04], 4).outcome == N  # a tie with PT is no win
+    assert spinglass.s3(SIZES, [0.0, 0.005, 0.01], [0.0, 0.001, 0.02], 2).outcome == D  # two instances decide nothing
 
 
 def test_s4_beating_langevin_only_is_not_a_part_and_l12_is_required():
