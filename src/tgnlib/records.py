@@ -392,9 +392,11 @@ def main(argv=None) -> int:
     parser.add_argument("--scale", default="laptop", help=f"one of {RECORD_SCALES} (default laptop)")
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args(argv)
+    from .book import NotebookExecutionError
+
     try:
         rec = record_chapter(args.chapter, args.scale, seed=args.seed)
-    except (RecordError, ValueError, FileNotFoundError) as err:
+    except (RecordError, ValueError, FileNotFoundError, NotebookExecutionError) as err:
         print(f"error: {err}", file=sys.stderr)
         return 1
     print(f"record written to {rec.folder} ({rec.provenance['wall_time_s']:.0f} s); commit it with its results")

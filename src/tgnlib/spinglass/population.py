@@ -17,7 +17,7 @@ import numpy as np
 import torch
 
 from .annealing import colour_energy
-from .lattice import Checkerboard, check_couplings, random_spins
+from .lattice import Checkerboard, check_couplings, energy, random_spins
 from .metropolis import metropolis_sweeps
 from .trace import Recorder, Trace
 
@@ -123,8 +123,6 @@ def exact_log_partition(J, beta: float) -> tuple[np.ndarray, np.ndarray]:
         raise ValueError(f"exact enumeration needs N = L^3 <= 20 spins; got L={L}")
     codes = torch.arange(2**n)
     s = (((codes[:, None] >> torch.arange(n)) & 1) * 2 - 1).to(torch.float64).view(1, 2**n, L, L, L)
-    from .lattice import energy
-
     e = energy(J, s.expand(J.shape[0], -1, -1, -1, -1))  # (I, 2^n)
     log_w = -beta * e
     ln_z = torch.logsumexp(log_w, dim=1)

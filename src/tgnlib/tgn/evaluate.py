@@ -23,6 +23,7 @@ import numpy as np
 import torch
 from torch.utils.flop_counter import FlopCounterMode
 
+from ..timing import best_of
 from .config import GATES, TGNConfig
 from .model import TGNLanguageModel
 
@@ -70,9 +71,10 @@ def windows(tokens, seq_len: int, max_windows: int | None = None) -> torch.Tenso
     return tokens[idx]
 
 
-def _matmul_flops(model: TGNLanguageModel, x: torch.Tensor) -> float:
+def _product_flops(fn) -> float:
+    # Matrix-product FLOPs of fn(); fused attention is left out (the model counts what it executed).
     with FlopCounterMode(display=False) as counter:
-        model(x)
+        fn()
     counts = counter.get_flop_counts().get("Global", {})
     return float(sum(v for k, v in counts.items() if "scaled_dot_product" not in str(k)))
 
@@ -121,7 +123,7 @@ def evaluate(model: TGNLanguageModel, tokens, seq_len: int, batch_size: int = 16
             gate_sum += out.gate_rate * n
             att += out.attention_flops
             open_sum += np.array([float((s.gate_soft > 0.5).float().mean()) for s in out.gates]) * n
-        matmul = _matmul_flops(model, data[:1, :-1].to(device)) / seq_len
+        matmul = _product_flops(lambda: model(data[:1, :-1].to(device))) / seq_len
     model.train(was_training)
     n_tokens = data[:, 1:].numel()
     ce = nll / n_tokens
@@ -230,8 +232,6 @@ def compute_profile(model: TGNLanguageModel, contexts, batch_size: int = 2, repe
         Per context: ``context``, ``forward_flops_per_token``, ``train_flops_per_token``,
         ``attention_flops_per_token``, ``forward_seconds_per_token``, ``train_seconds_per_token``.
     """
-    import time
-
     device = next(model.parameters()).device
     g = torch.Generator().manual_seed(seed)
     rows = []
@@ -244,38 +244,20 @@ def compute_profile(model: TGNLanguageModel, contexts, batch_size: int = 2, repe
         model.eval()
         with torch.no_grad():
             att = model(x).attention_flops
-            fwd = _matmul_flops(model, x)
+            fwd = _product_flops(lambda: model(x))
         model.train()
-        with FlopCounterMode(display=False) as counter:
-            out = model(x, x)
-            out.loss.backward()
-        counts = counter.get_flop_counts().get("Global", {})
-        train_matmul = float(sum(v for k, v in counts.items() if "scaled_dot_product" not in str(k)))
+        train_matmul = _product_flops(lambda: model(x, x).loss.backward())
         model.zero_grad(set_to_none=True)
-
-        def timed(fn):
-            fn()
-            best = float("inf")
-            for _ in range(repeats):
-                if device.type == "cuda":
-                    torch.cuda.synchronize()
-                start = time.perf_counter()
-                fn()
-                if device.type == "cuda":
-                    torch.cuda.synchronize()
-                best = min(best, time.perf_counter() - start)
-            return best
-
         model.eval()
         with torch.no_grad():
-            fwd_s = timed(lambda: model(x))
+            fwd_s = best_of(lambda: model(x), device, repeats, warmup=1)
         model.train()
 
         def step():
             model(x, x).loss.backward()
             model.zero_grad(set_to_none=True)
 
-        train_s = timed(step)
+        train_s = best_of(step, device, repeats, warmup=1)
         rows.append({"context": t, "forward_flops_per_token": (fwd + att) / n, "train_flops_per_token": (train_matmul + 3 * att) / n,
                      "attention_flops_per_token": att / n, "forward_seconds_per_token": fwd_s / n,
                      "train_seconds_per_token": train_s / n})

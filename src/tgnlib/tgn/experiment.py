@@ -181,10 +181,9 @@ def loss_drop_last_quarter(ce, window: int = 10) -> float:
     float
         Smoothed loss at 75% of training minus its final value; near 0 on a plateau.
     """
-    ce = np.asarray(ce, dtype=float)
     if len(ce) < 4 * window:
         raise ValueError(f"{len(ce)} steps are too few for a window of {window}")
-    s = np.convolve(ce, np.ones(window) / window, mode="valid")
+    s = smooth(ce, window)
     return float(s[int(0.75 * (len(s) - 1))] - s[-1])
 
 

@@ -22,7 +22,7 @@ def _each(models: dict, rule) -> Verdict:
     verdicts = []
     for label, m in models.items():
         v = rule(**m)
-        verdicts.append(type(v)(v.outcome, f"{label}: {v.reason}"))
+        verdicts.append(Verdict(v.outcome, f"{label}: {v.reason}"))
     return weakest(verdicts)
 
 
