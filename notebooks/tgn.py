@@ -92,13 +92,13 @@ from scipy.stats import spearmanr
 from tgnlib.chapter import open_chapter
 from tgnlib.ledger import chapter_summary
 from tgnlib.tgn import TGNConfig
-from tgnlib.tgn.data import load_token_splits
-from tgnlib.tgn.evaluate import count_parameters, evaluate, load_run, matched_config, unigram_cross_entropy, windows
+from tgnlib.tgn.evaluate import count_parameters, evaluate, load_run, matched_config, unigram_cross_entropy
 from tgnlib.tgn.experiment import (best_learning_rate, describe_gate_trajectory, loss_drop_last_quarter, run, smooth,
                                    transition_lambda)
 from tgnlib.tgn.probe import gates_and_attended_distance, log_binned_means, recall_by_distance
 from tgnlib.tgn.recall import RecallTask
 from tgnlib.tgn.train import TrainConfig
+from tgnlib.tokens import load_token_splits, windows
 from tgnlib.verdicts import rule_text
 from tgnlib.verdicts import tgn as rules
 

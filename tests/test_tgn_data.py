@@ -1,6 +1,6 @@
 import pytest
 
-from tgnlib.tgn.data import load_token_splits, split_documents, train_bpe
+from tgnlib.tokens import load_token_splits, split_documents, train_bpe
 
 
 def test_document_split_is_disjoint_complete_and_seeded():

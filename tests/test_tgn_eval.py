@@ -7,10 +7,11 @@ from torch.nn import functional as F
 
 from tgnlib.tgn import TGNConfig, TGNLanguageModel
 from tgnlib.tgn.attention import CausalSelfAttention
-from tgnlib.tgn.evaluate import count_parameters, evaluate, gating, load_run, matched_config, windows
+from tgnlib.tgn.evaluate import count_parameters, evaluate, gating, load_run, matched_config
 from tgnlib.tgn.probe import gates_and_attended_distance
 from tgnlib.tgn.recall import RecallTask
 from tgnlib.tgn.train import TrainConfig, train
+from tgnlib.tokens import windows
 
 CFG = dict(vocab_size=50, context=16, d_model=32, n_layers=2, n_heads=4)
 
@@ -123,7 +124,7 @@ def test_attention_weights_reproduce_the_forward_pass_and_attended_distance():
 
 
 def test_unigram_cross_entropy_and_word_perplexity():
-    from tgnlib.tgn.data import TokenSplits
+    from tgnlib.tokens import TokenSplits
     from tgnlib.tgn.evaluate import unigram_cross_entropy
 
     assert unigram_cross_entropy([0, 0, 0, 1], [0], vocab_size=2) == pytest.approx(-math.log(4 / 6))

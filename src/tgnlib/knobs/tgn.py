@@ -1,7 +1,7 @@
 """Knobs of chapter 2.5 (the Thermodynamic Gated Network, claims G1-G8)."""
 
 from ..text import CORPORA
-from ..tgn.data import TOKENIZERS
+from ..tokens import TOKENIZERS
 from . import ChapterKnobs, Knob, KnobError
 
 _LAMBDAS = [1e-3, 3e-3, 1e-2, 3e-2, 1e-1, 3e-1, 1.0]

@@ -24,6 +24,7 @@ import torch
 from torch.utils.flop_counter import FlopCounterMode
 
 from ..timing import best_of
+from ..tokens import windows
 from .config import GATES, TGNConfig
 from .model import TGNLanguageModel
 
@@ -45,30 +46,6 @@ def gating(model: TGNLanguageModel, gate: str):
         yield model
     finally:
         model.cfg.gate = before
-
-
-def windows(tokens, seq_len: int, max_windows: int | None = None) -> torch.Tensor:
-    """Non-overlapping windows of ``seq_len + 1`` tokens (inputs and next-token targets), in order.
-
-    Parameters
-    ----------
-    tokens : 1-d array of token ids
-    seq_len : int
-        Tokens predicted per window.
-    max_windows : int or None, default None
-        Keep only the first this many windows (all when None).
-
-    Returns
-    -------
-    torch.Tensor, shape (n_windows, seq_len + 1), int64
-    """
-    tokens = torch.as_tensor(np.asarray(tokens), dtype=torch.long)
-    n = (len(tokens) - 1) // seq_len
-    if n < 1:
-        raise ValueError(f"{len(tokens)} tokens do not fill one window of seq_len + 1 = {seq_len + 1}")
-    n = n if max_windows is None else min(n, max_windows)
-    idx = torch.arange(n)[:, None] * seq_len + torch.arange(seq_len + 1)[None, :]
-    return tokens[idx]
 
 
 def _product_flops(fn) -> float:

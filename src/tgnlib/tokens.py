@@ -1,4 +1,5 @@
-"""Token streams for training and evaluating the TGN and its baselines.
+"""Token streams for training and evaluating language models: the TGN and its baselines (chapter 2.5)
+and the book-trained pair of chapter 2.3.
 
 * ``full``: WikiText-103 (raw) through ``datasets`` and the GPT-2 tokenizer through ``transformers``,
   with the standard train / validation / test splits.
@@ -12,9 +13,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+import torch
 
-from ..packaged import hub_offline_note
-from ..text import load_corpus, load_wikitext103
+from .packaged import hub_offline_note
+from .text import load_corpus, load_wikitext103
 
 TOKENIZERS = ("bpe", "bytes", "gpt2")
 
@@ -153,3 +155,27 @@ def load_token_splits(corpus: str = "wiki-offline", tokenizer: str = "bpe", voca
     arrays = [_encode(docs, tokenizer, tok) for docs in splits]
     words = {name: sum(len(doc.split()) for doc in docs) for name, docs in zip(("train", "validation", "test"), splits)}
     return TokenSplits(*arrays, vocab_size=vocab, description=f"{where}; {how}", tokenizer=tok, words=words)
+
+
+def windows(tokens, seq_len: int, max_windows: int | None = None) -> torch.Tensor:
+    """Non-overlapping windows of ``seq_len + 1`` tokens (inputs and next-token targets), in order.
+
+    Parameters
+    ----------
+    tokens : 1-d array of token ids
+    seq_len : int
+        Tokens predicted per window.
+    max_windows : int or None, default None
+        Keep only the first this many windows (all when None).
+
+    Returns
+    -------
+    torch.Tensor, shape (n_windows, seq_len + 1), int64
+    """
+    tokens = torch.as_tensor(np.asarray(tokens), dtype=torch.long)
+    n = (len(tokens) - 1) // seq_len
+    if n < 1:
+        raise ValueError(f"{len(tokens)} tokens do not fill one window of seq_len + 1 = {seq_len + 1}")
+    n = n if max_windows is None else min(n, max_windows)
+    idx = torch.arange(n)[:, None] * seq_len + torch.arange(seq_len + 1)[None, :]
+    return tokens[idx]
