@@ -1,7 +1,8 @@
 """Rank extraction from a language model vs a plain forward pass of the same batch.
 
-Target (issue 5): hooks + batched rank of every layer at most 1.25x the time of the plain forward pass
-(CPU here, CUDA when available). Also: batched torch rank of all layers vs a per-layer numpy loop, and
+Target (issues 5 and 15): hooks + batched rank of every layer at most 1.25x the time of the plain
+forward pass (CPU here, CUDA when available), with the per-token norms (sink diagnostics) and the three
+curves of chapter 2.3 (all tokens, without sinks, standardised) included. Also: batched torch rank of all layers vs a per-layer numpy loop, and
 the full measurement (:func:`tgnlib.llm.geometry.measure_model`: three estimators, raw and
 standardised, per sequence and pooled) for reference. Model: SmolLM2-135M-Instruct (packaged, 4-bit
 weights dequantised to float32), 4 sequences of 256 tokens of Wikipedia text.
@@ -18,7 +19,7 @@ from timing import best_of
 from tgnlib import rank
 from tgnlib.llm.causal import load_causal_lm
 from tgnlib.llm.data import token_blocks
-from tgnlib.llm.geometry import measure_model
+from tgnlib.llm.geometry import curve_ranks, measure_model, sink_diagnostics
 from tgnlib.llm.inside import residual_stream
 from tgnlib.text import load_corpus
 
@@ -40,16 +41,24 @@ def main():
         stream = residual_stream(model, batch)["pre_norm"]
         rank.effective_rank(stream, center=True)
 
+    def extract_three_curves():
+        stream = residual_stream(model, batch)["pre_norm"]
+        sink_diagnostics(stream, top_dims=0)  # as measure_model after its first minibatch
+        curve_ranks(stream)
+
     stream = residual_stream(model, batch)["pre_norm"]
     matrices = stream.reshape(-1, *stream.shape[-2:]).double().cpu().numpy()
     t_plain = best_of(plain, args.device)
     t_extract = best_of(extract, args.device)
+    t_three = best_of(extract_three_curves, args.device)
     t_torch = best_of(lambda: rank.effective_rank(stream, center=True), args.device)
     t_loop = best_of(lambda: rank.effective_rank_numpy_loop(matrices, center=True), args.device, repeats=1)
     t_full = best_of(lambda: measure_model(model, batch), args.device, repeats=1)
     print(f"SmolLM2-135M, 4 x 256 tokens, {args.device} ({torch.get_num_threads()} threads):")
     print(f"  plain forward {t_plain:.3f} s; forward + hooks + rank of all {stream.shape[0]} depths {t_extract:.3f} s: "
           f"ratio {t_extract / t_plain:.2f}x (target <= 1.25x)")
+    print(f"  with sink diagnostics and the three curves (all tokens, without sinks, standardised), three estimators: "
+          f"{t_three:.3f} s: ratio {t_three / t_plain:.2f}x (target <= 1.25x)")
     print(f"  rank of {len(matrices)} matrices {stream.shape[-2]}x{stream.shape[-1]}: batched torch {t_torch:.3f} s, "
           f"numpy loop {t_loop:.3f} s, speed-up {t_loop / t_torch:.1f}x")
     print(f"  full measure_model (3 estimators x raw/standardised x per-sequence/pooled, perplexity): {t_full:.3f} s "

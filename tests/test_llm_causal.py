@@ -162,3 +162,136 @@ def test_a_planted_sink_collapses_the_rank_and_is_found_and_removed():
     diag = sink_diagnostics(sunk)
     assert diag["norm_ratio"].min() > 1000 and (diag["argmax_position"] == 5).all() and diag["top_dims"][0, 0] == 7
     assert sink_diagnostics(cloud)["norm_ratio"].max() < 2
+
+
+def test_masked_ranks_equal_the_plain_loop_over_kept_tokens():
+    from tgnlib.llm.geometry import masked_ranks, ranks_without
+
+    g = torch.Generator().manual_seed(1)
+    stream = torch.randn(3, 4, 40, 16, generator=g, dtype=torch.float64) * torch.linspace(0.1, 3, 16, dtype=torch.float64)
+    mask = torch.zeros(4, 40, dtype=torch.bool)
+    mask[:, 0] = True
+    mask[1, 7] = mask[3, 11:20] = True  # ragged: sequences drop different numbers of tokens
+    fast = masked_ranks(stream, mask)
+    slow = ranks_without(stream, mask)
+    for est, value in fast.items():
+        np.testing.assert_allclose(value.numpy(), slow[est], rtol=1e-8)
+    with pytest.raises(ValueError, match="fewer than 2"):
+        masked_ranks(stream, torch.ones(4, 40, dtype=torch.bool))
+
+
+def test_describe_profile_reads_a_v():
+    from tgnlib.llm.geometry import describe_profile
+
+    curve = np.array([100.0, 50, 20, 40, 90, 130, 150])
+    per_seq = curve[:, None] + np.linspace(-1, 1, 6)[None, :]
+    d = describe_profile(per_seq)
+    assert d["min_index"] == 2 and d["min_depth"] == pytest.approx(1 / 3) and d["drop"] == pytest.approx(0.2)
+    assert d["at_third"] == pytest.approx(0.2) and d["final_over_input"] == pytest.approx(1.5)
+    assert d["final_vs_input"][0] == pytest.approx(50) and d["final_vs_min"][1] > 0
+    with pytest.raises(ValueError, match="depths >= 3"):
+        describe_profile(per_seq[:2])
+
+
+def test_refine_temperatures_halves_the_step_around_each_peak():
+    from tgnlib.llm.geometry import refine_temperatures
+
+    temps = [0.25, 0.5, 1.0, 2.0, 4.0]
+    steep_at_one = [10.0, 9.9, 5.0, 0.2, 0.1]  # susceptibility peaks at T = 1
+    steep_at_two = [10.0, 10.0, 9.9, 5.0, 0.1]  # peaks at T = 2
+    got = refine_temperatures(temps, [steep_at_one, steep_at_two])
+    np.testing.assert_allclose(got, [np.sqrt(0.5), np.sqrt(2), np.sqrt(8)])
+    assert refine_temperatures(sorted(temps + got), [np.interp(np.log(sorted(temps + got)), np.log(temps), steep_at_one)])
+    assert refine_temperatures([1.0, 2.0, 4.0, 8.0], [[0, 0, 0, 0]]) == [np.sqrt(2)]  # a flat curve peaks at the first point
+
+
+def test_small_lm_twin_has_no_attention_matches_parameters_and_resumes(tmp_path):
+    from tgnlib.llm.inside import ablate, residual_stream
+    from tgnlib.llm.small import LocalMixer, SmallLMConfig, build_small_lm, train_small_lm
+    from tgnlib.training import TrainConfig
+
+    cfg = SmallLMConfig(vocab_size=64, d_model=32, n_layers=2, n_heads=2, context=16)
+    twin_cfg = SmallLMConfig(vocab_size=64, d_model=32, n_layers=2, n_heads=2, context=16, mixer="local")
+    model, twin = build_small_lm(cfg), build_small_lm(twin_cfg)
+    n, n_twin = (sum(p.numel() for p in m.parameters()) for m in (model, twin))
+    assert abs(n_twin - n) / n < 0.02
+    assert all(isinstance(b.self_attn, LocalMixer) for b in twin.model.layers)
+    # the twin is token-local: changing token 0 leaves tokens beyond the mixer's reach unchanged after one block
+    ids = torch.randint(0, 64, (1, 16), generator=torch.Generator().manual_seed(0))
+    other = ids.clone()
+    other[0, 0] = (ids[0, 0] + 1) % 64
+    one_block = SmallLMConfig(vocab_size=64, d_model=32, n_layers=1, n_heads=2, context=16, mixer="local")
+    single = build_small_lm(one_block).eval()
+    with torch.no_grad():
+        a, b = single(input_ids=ids).logits, single(input_ids=other).logits
+    assert torch.allclose(a[0, one_block.mixer_width:], b[0, one_block.mixer_width:]) and not torch.allclose(a[0, 0], b[0, 0])
+    # the chapter's readings run on it unchanged
+    assert residual_stream(twin.eval(), {"input_ids": ids})["pre_norm"].shape == (3, 1, 16, 32)
+    with ablate(twin, "attention"):
+        residual_stream(twin, {"input_ids": ids})
+    # a run split in two (stopped after its step-3 checkpoint, then resumed) equals one run
+    tokens = np.random.default_rng(0).integers(0, 64, 2000)
+    tc = TrainConfig(steps=6, batch_size=4, seq_len=16, lr=3e-3, warmup=2, checkpoint_every=3)
+    whole, h_whole = train_small_lm(cfg, tc, tokens, tmp_path / "whole", progress=False)
+    _, h_half = train_small_lm(cfg, tc, tokens, tmp_path / "split", progress=False, max_steps_this_call=3)
+    assert len(h_half) == 3
+    again, h_again = train_small_lm(cfg, tc, tokens, tmp_path / "split", progress=False)
+    assert [r["ce"] for r in h_again] == [r["ce"] for r in h_whole] and h_whole[-1]["ce"] < h_whole[0]["ce"]
+    for p, q in zip(whole.parameters(), again.parameters()):
+        assert torch.equal(p, q)
+    loaded, _ = train_small_lm(cfg, tc, tokens, tmp_path / "split", progress=False)  # finished: loaded, not retrained
+    assert all(torch.equal(p, q) for p, q in zip(loaded.parameters(), again.parameters()))
+    with pytest.raises(ValueError, match="exceeds"):
+        train_small_lm(cfg, TrainConfig(steps=1, batch_size=1, seq_len=32), tokens, tmp_path / "x", progress=False)
+
+
+def test_locate_transitions_finds_a_planted_step_and_flags_the_grid_edge():
+    from tgnlib.llm.geometry import CURVES, locate_transitions
+
+    temps = 0.25 * 2 ** (np.arange(9) / 2)
+
+    def results(centre):
+        out = {}
+        for t in temps:
+            level = 100 / (1 + np.exp(-4 * np.log(t / centre)))  # rank rises through T = centre
+            out[float(t)] = {"ranks": {key: {e: np.full((3, 2), level) for e in ("entropy", "participation", "stable")}
+                                       for key in CURVES.values()}}
+        return out
+
+    found = locate_transitions(results(1.0))
+    for curve in CURVES:
+        assert found[curve]["entropy"]["t_star"] == pytest.approx(1.0, rel=0.05) and not found[curve]["entropy"]["at_edge"]
+    assert locate_transitions(results(40.0))["all tokens"]["entropy"]["at_edge"]
+
+
+def test_tuning_picks_the_learning_rate_with_the_lowest_validation_loss(tmp_path):
+    from tgnlib.llm.small import SmallLMConfig, evaluate_ce, tune_and_train_small_lm
+    from tgnlib.training import TrainConfig
+
+    cfg = SmallLMConfig(vocab_size=16, d_model=16, n_layers=1, n_heads=2, context=16)
+    tokens = np.tile(np.arange(16), 200)  # a cycle: learnable in a few steps at a sensible rate
+    tc = TrainConfig(steps=8, batch_size=4, seq_len=16, lr=1.0, warmup=2)
+    model, history, scores = tune_and_train_small_lm(cfg, tc, [1e-7, 3e-2], tokens, tokens[:400], tmp_path, tune_steps=4,
+                                                     progress=False)
+    assert scores[3e-2] < scores[1e-7] and len(history) == 8
+    assert evaluate_ce(model, tokens[:400], 16) < scores[1e-7]
+    with pytest.raises(ValueError, match="do not fill one window"):
+        evaluate_ce(model, tokens[:8], 16)
+
+
+def test_curve_ranks_fast_path_equals_the_plain_reference():
+    from tgnlib import rank
+    from tgnlib.llm.geometry import curve_ranks, ranks_without, sink_mask
+
+    g = torch.Generator().manual_seed(2)
+    stream = torch.randn(3, 2, 48, 20, generator=g, dtype=torch.float64) * torch.linspace(0.1, 5, 20, dtype=torch.float64)
+    stream[1, :, 9, 3] = 500.0  # a massive token at depth 1
+    fast = curve_ranks(stream)
+    mask = sink_mask(stream)
+    assert mask[:, 9].all() and mask[:, 0].all() and mask.sum() == 4
+    reference = {"per_sequence": rank.effective_ranks(stream, center=True),
+                 "per_sequence_no_sink": ranks_without(stream, mask),
+                 "per_sequence_standardised": rank.effective_ranks(rank.standardise_features(stream), center=True)}
+    for key, by_est in reference.items():
+        for est, value in by_est.items():
+            np.testing.assert_allclose(fast[key][est].numpy(), np.asarray(value), rtol=1e-6, err_msg=f"{key}/{est}")

@@ -153,30 +153,101 @@ def test_a1_outcomes():
 
 # ---- chapter 2.3 ---------------------------------------------------------------------------------
 
-def test_l1_outcomes_and_weakest_model():
-    good, late, none = dict(at_third=0.5, min_depth=0.4, drop=0.2), dict(at_third=0.95, min_depth=0.7, drop=0.5), \
-        dict(at_third=1.0, min_depth=0.1, drop=0.95)
-    assert llm_rank.l1({"a": good}).outcome == R
-    assert llm_rank.l1({"a": late}).outcome == P
-    assert llm_rank.l1({"a": none}).outcome == N
-    got = llm_rank.l1({"a": good, "b": late})
-    assert got.outcome == P and got.reason.startswith("b:")
+def _profiles(shapes: dict, others: dict | None = None) -> dict:
+    """profiles[curve][estimator] from mean rank curves over depth (8 noisy sequences each)."""
+    import numpy as np
+
+    from tgnlib.llm.geometry import describe_profile
+
+    rng = np.random.default_rng(0)
+    out = {}
+    for curve, shape in shapes.items():
+        per_seq = np.asarray(shape, float)[:, None] * (1 + 0.01 * rng.standard_normal((len(shape), 8)))
+        out[curve] = {e: describe_profile(per_seq) for e in llm_rank.ESTIMATORS}
+        for e, other in (others or {}).get(curve, {}).items():
+            out[curve][e] = describe_profile(np.asarray(other, float)[:, None] * (1 + 0.01 * rng.standard_normal((len(other), 8))))
+    return out
+
+
+V = [100, 60, 20, 30, 50, 80, 120]  # a V: falls early, ends above the input
+FLAT_UP = [100, 110, 120, 125, 130, 140, 150]  # no dip, ends above the input
+LATE = [100, 100, 98, 95, 60, 80, 90]  # falls only in the last half, no rebound above the input
+
+
+def test_l1_l2_reproduced_only_when_all_three_curves_agree():
+    assert llm_rank.l1({"m": _profiles(dict.fromkeys(llm_rank.CURVES, V))}).outcome == R
+    assert llm_rank.l2({"m": _profiles(dict.fromkeys(llm_rank.CURVES, V))}).outcome == R
     assert llm_rank.l1({}).outcome == D
 
 
-def test_l2_needs_a_dip_before_a_rebound():
-    assert llm_rank.l2({"a": dict(drop=0.2, final_vs_input_low=3.0, final_vs_min_low=90.0)}).outcome == R
-    assert llm_rank.l2({"a": dict(drop=0.2, final_vs_input_low=-3.0, final_vs_min_low=9.0)}).outcome == P
-    assert llm_rank.l2({"a": dict(drop=0.2, final_vs_input_low=-3.0, final_vs_min_low=-1.0)}).outcome == N
-    # the standardised curve never dips; final > input is then no V
-    assert llm_rank.l2({"a": dict(drop=1.0, final_vs_input_low=3.0, final_vs_min_low=3.0)}).outcome == N
+def test_a_v_on_all_tokens_only_is_the_sinks_doing():
+    sink_only = _profiles({"all tokens": V, "without sinks": FLAT_UP, "standardised": FLAT_UP})
+    for rule in (llm_rank.l1, llm_rank.l2):
+        got = rule({"m": sink_only})
+        assert got.outcome == N and "sink" in got.reason
+    # the standardised curve never dips: final > input there is no V
+    assert llm_rank.l2({"m": _profiles({"all tokens": FLAT_UP, "without sinks": FLAT_UP, "standardised": FLAT_UP})}).outcome == N
 
 
-def test_l3_outcomes():
-    assert llm_rank.l3({"a": dict(rebound_trained=100, min_trained=18, rebound_ablated=0.5, min_ablated=20)}).outcome == R
-    assert llm_rank.l3({"a": dict(rebound_trained=100, min_trained=18, rebound_ablated=40, min_ablated=20)}).outcome == P
-    assert llm_rank.l3({"a": dict(rebound_trained=100, min_trained=18, rebound_ablated=120, min_ablated=20)}).outcome == N
-    assert llm_rank.l3({"a": dict(rebound_trained=0.5, min_trained=18, rebound_ablated=0.0, min_ablated=20)}).outcome == N
+def test_a_v_carried_by_dominant_dimensions_or_contradicted_is_partly():
+    got = llm_rank.l2({"m": _profiles({"all tokens": V, "without sinks": V, "standardised": FLAT_UP})})
+    assert got.outcome == P and "standardised" in got.reason
+    contradicted = _profiles(dict.fromkeys(llm_rank.CURVES, V), others={"without sinks": {"stable": FLAT_UP}})
+    got = llm_rank.l1({"m": contradicted})
+    assert got.outcome == P and "without sinks/stable" in got.reason
+
+
+def test_l1_late_fall_and_weakest_model():
+    late = _profiles(dict.fromkeys(llm_rank.CURVES, LATE))
+    assert llm_rank.l1({"m": late}).outcome == P
+    got = llm_rank.l1({"a": _profiles(dict.fromkeys(llm_rank.CURVES, V)), "b": late})
+    assert got.outcome == P and got.reason.startswith("b:")
+    assert llm_rank.l2({"m": late}).outcome == P  # rebounds above its minimum (60 -> 90), not above the input (100)
+    assert llm_rank.l1({"m": {"all tokens": {}}}).outcome == D
+
+
+def _l3(trained, ablated, input_rank=100.0, sink_trained=None, drop=0.3, sink_drop=None):
+    curves = {"all tokens": dict(input_rank=input_rank, drop=drop, trained=trained, ablated=ablated),
+              "without sinks": dict(input_rank=input_rank, drop=sink_drop or drop, trained=sink_trained or trained, ablated=ablated)}
+    return llm_rank.l3({"m": curves})
+
+
+def test_l3_threshold_is_relative_to_the_input_rank():
+    assert _l3((60, 55, 65), (1, -1, 3)).outcome == R
+    assert _l3((60, 55, 65), (20, 15, 25)).outcome == P
+    assert _l3((60, 55, 65), (70, 65, 75)).outcome == N
+    # a rebound of 4 is 20% of a minimum of 20 but under 5% of an input rank of 100: no rebound
+    assert _l3((4, 3.5, 4.5), (0, -1, 1)).outcome == N
+    assert _l3((4, 3.5, 4.5), (0, -1, 1), input_rank=20).outcome == R
+
+
+def test_l3_reads_what_rebounds_from_minimum_returns():
+    import numpy as np
+
+    from tgnlib.llm.geometry import rebounds_from_minimum
+
+    def measured(curve):  # (depths, B) entropy ranks, the same on curves (a) and (b)
+        per_seq = np.asarray(curve, float)[:, None] + np.linspace(-1, 1, 6)[None, :]
+        return {"ranks": {"per_sequence": {"entropy": per_seq}, "per_sequence_no_sink": {"entropy": per_seq}}}
+
+    v_shape, collapse = measured([100, 40, 20, 60, 110]), measured([100, 40, 20, 19, 18])
+    got = rebounds_from_minimum(v_shape, collapse)
+    assert got["all tokens"]["min_index"] == 2 and got["all tokens"]["trained"][0] == pytest.approx(90)
+    assert llm_rank.l3({"m": got}).outcome == R
+    assert llm_rank.l3({"m": rebounds_from_minimum(v_shape, v_shape)}).outcome == N
+
+
+def test_l3_rebound_only_with_the_sink_is_not_reproduced():
+    got = _l3((60, 55, 65), (1, -1, 3), sink_trained=(0.5, -1, 2))
+    assert got.outcome == N and "sink" in got.reason
+    # without the sink the curve only rises from the input: a rise is not a rebound
+    got = _l3((60, 55, 65), (1, -1, 3), sink_drop=1.0)
+    assert got.outcome == N and "sink" in got.reason and "no dip" in got.reason
+
+
+def _l5(t_stars, t_best=1.0, edge=False):
+    transitions = {c: {e: dict(t_star=t, at_edge=edge) for e in llm_rank.ESTIMATORS} for c, t in zip(llm_rank.CURVES, t_stars)}
+    return llm_rank.l5({"m": dict(t_best=t_best, grid_step=math.sqrt(2), transitions=transitions)})
 
 
 def test_l4_l5_grid_steps():
@@ -184,8 +255,10 @@ def test_l4_l5_grid_steps():
     assert llm_rank.l4({"a": dict(t_best=1.0, t_nearest_one=1.0, grid_step=step)}).outcome == R
     assert llm_rank.l4({"a": dict(t_best=step, t_nearest_one=1.0, grid_step=step)}).outcome == P
     assert llm_rank.l4({"a": dict(t_best=2.0, t_nearest_one=1.0, grid_step=step)}).outcome == N
-    assert llm_rank.l5({"a": dict(t_star=1.3, t_best=1.0, grid_step=step)}).outcome == R
-    assert llm_rank.l5({"a": dict(t_star=2.0, t_best=1.0, grid_step=step)}).outcome == N
+    assert _l5((1.3, 0.8, 1.1)).outcome == R
+    assert _l5((1.3, 2.0, 1.1)).outcome == N  # one curve's transition two steps away
+    assert _l5((1.3, 0.8, 1.1), edge=True).outcome == D  # the edge is within a step of the optimum: grid too narrow
+    assert _l5((4.0, 4.0, 4.0), edge=True).outcome == N  # steepest change at or beyond T = 4, four steps from T = 1
 
 
 # ---- chapter 2.4 ---------------------------------------------------------------------------------
