@@ -46,14 +46,36 @@ def test_chapter_shows_its_figures_and_a_colab_link(page, chapter):
     assert f'output_dir = "{ROOT / "_build"}' not in text, "papermill's injected parameters cell is visible"
 
 
-def test_ledger_lists_every_claim_with_links(page):
+def test_ledger_lists_every_claim_with_badges_and_links(page):
     from tgnlib.ledger import load_claims
 
     page.goto((SITE / "book" / "ledger.html").as_uri())
-    rows = page.eval_on_selector_all("table tbody tr", "rs => rs.map(r => r.cells[0].innerText.trim())")
+    titles = page.eval_on_selector_all("details.sd-dropdown > summary", "ss => ss.map(s => s.innerText.trim())")
     ids = [c.id for c in load_claims()]
-    assert rows[: len(ids)] == ids
-    t1 = page.eval_on_selector("table tbody tr", "r => Array.from(r.querySelectorAll('a')).map(a => a.href)")
+    assert [t.split()[0] for t in titles] == ids
+    assert all("ci: " in t for t in titles)  # every entry carries this build's verdict badge, in words
+    t1 = page.eval_on_selector("details.sd-dropdown", "d => Array.from(d.querySelectorAll('a')).map(a => a.href)")
     assert any("notebooks/theory.html#claim-t1" in href for href in t1)
     png = next(href for href in t1 if href.endswith(".png"))
     assert Path(png.removeprefix("file://")).is_file()
+    glance = page.eval_on_selector_all("#at-a-glance a .sd-badge, #at-a-glance a.sd-badge", "bs => bs.map(b => b.innerText.trim())")
+    assert [g.split()[0] for g in glance] == ids
+
+
+def _counts_table(page) -> list[list[str]]:
+    return page.eval_on_selector("table", "t => Array.from(t.rows).map(r => Array.from(r.cells).map(c => c.innerText.trim()))")
+
+
+def test_front_page_status_equals_the_ledger(page):
+    from tgnlib.ledger import load_claims
+
+    page.goto((SITE / "book" / "ledger.html").as_uri())
+    ledger_counts = _counts_table(page)
+    page.goto((SITE / "book" / "intro.html").as_uri())
+    text = page.inner_text("article")
+    assert "is being written" not in text
+    assert _counts_table(page) == ledger_counts and ledger_counts[0][0] == "verdict" and len(ledger_counts) == 7
+    badges = page.eval_on_selector_all("article a .sd-badge, article a.sd-badge", "bs => bs.map(b => b.innerText.trim())")
+    assert [b.split()[0] for b in badges] == [c.id for c in load_claims()]
+    links = page.eval_on_selector_all("article a:has(.sd-badge), article a.sd-badge", "as => as.map(a => a.href)")
+    assert all("ledger.html#ledger-" in href for href in links)

@@ -64,16 +64,48 @@ def test_unknown_claim_is_named(out):
 def test_ledger_lists_every_claim_and_fills_measured_rows(out):
     record(out)
     text = ledger.render_ledger(ledger.load_claims(), ledger.load_results(out))
-    table = [line for line in text.splitlines() if line.startswith("| ") and not line.startswith("| ID")]
-    ids = [line.split("|")[1].strip() for line in table]
-    assert ids[:27] == [c.id for c in ledger.load_claims()]
-    t1 = next(line for line in table if line.startswith("| T1 |"))
-    assert "TV 0.328 over 72 heads" in t1 and "**partly**<br>Why: exact only for equal key norms<br>Measured: TV 0.328" in t1
-    assert "{ref}`in the chapter <claim-t1>`" in t1
-    assert "../figures/f.png" in t1
-    assert "not yet measured" in next(line for line in table if line.startswith("| S1 |"))
-    assert "1 of 27 claims measured" in text and "1 partly" in text and "0 not decided at this scale" in text
+    ids = [line.split("**")[1] for line in text.splitlines() if line.startswith(":::{dropdown}")]
+    assert ids == [c.id for c in ledger.load_claims()]
+    t1 = text[text.index("(ledger-t1)="):text.index("(ledger-t2)=")]
+    assert "{bdg-warning}`ci: partly`" in t1 and "Why: exact only for equal key norms" in t1 and "Measured: TV 0.328 over 72 heads" in t1
+    assert "{ref}`in the chapter <claim-t1>`" in t1 and "../figures/f.png" in t1
+    s1 = text[text.index("(ledger-s1)="):text.index("(ledger-s2)=")]
+    assert "{bdg-light}`ci: not yet measured`" in s1
+    assert "**1 of 27 claims measured**" in text and "| {bdg-warning}`partly` | 1 |" in text
+    assert "| {bdg-light}`not yet measured` | 26 |" in text
     assert "*not decided at this scale*: the run is too small" in text  # the legend
+    assert "{bdg-ref-warning}`T1 partly (ci) <ledger-t1>`" in text  # at a glance
+    assert text.count("{bdg-ref-") == 27
+
+
+def test_glance_takes_the_largest_scale_and_badges_say_their_verdict(out):
+    record(out)
+    result = ledger.load_results(out)["T1"]
+    laptop = ledger.ClaimResult(**{**result.__dict__, "verdict": "not reproduced", "scale": "laptop"})
+    recorded = {"laptop": {"T1": ledger.RecordedResult(laptop, "../records/x.png", "abcdef0123")}}
+    got = ledger.largest_verdicts(ledger.load_claims(), {"T1": result}, recorded)
+    assert got["T1"] == ("not reproduced", "laptop") and got["T2"] == ("not yet measured", "")
+    glance = ledger.render_glance(ledger.load_claims(), {"T1": result}, recorded)
+    assert "{bdg-ref-danger}`T1 not reproduced (laptop) <ledger-t1>`" in glance
+    counts = ledger.render_counts(ledger.load_claims(), {"T1": result}, recorded)
+    assert "| verdict | `ci` (this build) | `laptop` (record) |" in counts and "| {bdg-danger}`not reproduced` | 0 | 1 |" in counts
+    with pytest.raises(ValueError, match="verdict='maybe'"):
+        ledger.badge("maybe")
+    assert ledger.badge("partly", "a `b` <c>") == "{bdg-warning}`a 'b' (c)`"  # role syntax cannot be broken
+
+
+def test_front_page_status_is_generated(out, tmp_path):
+    record(out)
+    page = tmp_path / "intro.md"
+    page.write_text("# Book\n\n" + ledger.STATUS_MARKER + "\n")
+    ledger.write_front_page(out, page, chapter_records={"theory": {"laptop": True}})
+    text = page.read_text()
+    assert ledger.STATUS_MARKER not in text and "1 of 5 claims measured at `ci`" in text
+    assert "`laptop` record (stale); the page shows `laptop`" in text and "no larger record yet; the page shows `ci`" in text
+    assert text.count("{bdg-ref-") == 27
+    page.write_text("# no marker")
+    with pytest.raises(ValueError, match="verdicts-at-a-glance"):
+        ledger.write_front_page(out, page)
 
 
 def test_not_decided_is_counted_and_old_results_without_a_reason_still_load(out):
@@ -90,7 +122,7 @@ def test_write_ledger_page_needs_the_marker(out, tmp_path):
     template = tmp_path / "t.md"
     template.write_text("# Ledger\n\n" + ledger.TABLE_MARKER + "\n")
     page = ledger.write_ledger_page(out, template, tmp_path / "book" / "ledger.md")
-    assert "| T1 |" in page.read_text() and ledger.TABLE_MARKER not in page.read_text()
+    assert "(ledger-t1)=" in page.read_text() and ledger.TABLE_MARKER not in page.read_text()
     template.write_text("# no marker")
     with pytest.raises(ValueError, match="ledger-table"):
         ledger.write_ledger_page(out, template, tmp_path / "x.md")

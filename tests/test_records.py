@@ -136,8 +136,10 @@ def test_book_still_executes_ci_and_renders_the_record_with_its_banner(repo, tmp
     assert "**Stale**" in page.cells[1].source and "`src/tgnlib/kernels.py`" in page.cells[1].source
     assert nbformat.read(stage / "notebooks" / "spinglass.ipynb", as_version=4).cells[0].source == "# ci page"
     ledger = (stage / "book" / "ledger.md").read_text()
-    assert "`laptop` (record)" in ledger and "**stale**" in ledger
-    assert "`laptop` records: 1 of 27 claims**: 0 reproduced, 1 partly, 0 not reproduced" in ledger
+    assert "`laptop` (record, commit" in ledger and "**Stale**: changed since the record: src/tgnlib/kernels.py" in ledger
+    assert "| verdict | `ci` (this build) | `laptop` (record) |" in ledger and "| {bdg-warning}`partly` | 0 | 1 |" in ledger
+    front = (stage / "book" / "intro.md").read_text()
+    assert "`laptop` record (stale); the page shows `laptop`" in front and "| {bdg-warning}`partly` | 0 | 1 |" in front
     assert (stage / "records" / "laptop" / "theory" / "figures" / "theory" / "f.png").is_file()
 
 

@@ -34,7 +34,7 @@ import nbformat
 import yaml
 
 from .chapter import check_choice
-from .ledger import SCALES, RecordedResult, write_ledger_page
+from .ledger import SCALES, RecordedResult, write_front_page, write_ledger_page
 from .records import Record, find_records, largest, stale_files
 
 STAGED = ("_config.yml", "_toc.yml", "book")
@@ -234,7 +234,7 @@ def record_banner(record: Record, stale: list[str]) -> str:
     return text + "\n:::"
 
 
-def render_records(root, stage) -> dict:
+def render_records(root, stage) -> tuple[dict, dict]:
     """Stage every committed record and show each chapter's largest one on its page.
 
     Copies ``records/`` into the staging folder (for the ledger's figure links) and replaces each
@@ -246,14 +246,17 @@ def render_records(root, stage) -> dict:
 
     Returns
     -------
-    dict
-        scale -> claim ID -> :class:`tgnlib.ledger.RecordedResult`, for :func:`tgnlib.ledger.write_ledger_page`.
+    (recorded, chapter_records)
+        scale -> claim ID -> :class:`tgnlib.ledger.RecordedResult`, for :func:`tgnlib.ledger.write_ledger_page`;
+        chapter -> scale -> whether that record is stale, for :func:`tgnlib.ledger.write_front_page`.
     """
     root, stage = Path(root), Path(stage)
     recorded: dict = {}
+    chapter_records: dict = {}
     for chapter, by_scale in find_records(root).items():
         for scale, rec in by_scale.items():
             stale = stale_files(root, rec)
+            chapter_records.setdefault(chapter, {})[scale] = bool(stale)
             shutil.copytree(rec.folder, stage / "records" / scale / chapter, dirs_exist_ok=True)
             for cid, result in rec.results.items():
                 recorded.setdefault(scale, {})[cid] = RecordedResult(
@@ -264,7 +267,7 @@ def render_records(root, stage) -> dict:
                 nb.cells.insert(1, nbformat.v4.new_markdown_cell(record_banner(rec, stale)))
                 nbformat.write(nb, page)
                 print(f"{chapter}: page rendered from the {scale} record ({'stale' if stale else 'current'})", flush=True)
-    return recorded
+    return recorded, chapter_records
 
 
 def build(scale: str = "ci", only=None, build_dir="_build", html: bool = True, root=None) -> Path:
@@ -318,8 +321,9 @@ def build(scale: str = "ci", only=None, build_dir="_build", html: bool = True, r
     missing = [c for c in chapters if not (stage / f"{c}.ipynb").is_file()]
     if missing:
         raise FileNotFoundError(f"not executed yet: {missing}; run without --only first")
-    recorded = render_records(root, stage)
+    recorded, chapter_records = render_records(root, stage)
     write_ledger_page(stage, stage / "book" / "ledger.md", stage / "book" / "ledger.md", recorded=recorded)
+    write_front_page(stage, stage / "book" / "intro.md", recorded=recorded, chapter_records=chapter_records)
     if not html:
         return stage
     site = build_html(stage, build_dir / "site")

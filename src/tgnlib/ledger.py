@@ -231,23 +231,134 @@ class RecordedResult:
     stale: list = field(default_factory=list)
 
 
-def _counts(results) -> str:
+CHAPTER_TITLES = {"theory": "Theory", "spinglass": "Spin glass", "llm_rank": "Language models", "brain": "Brain",
+                  "tgn": "The TGN"}
+NOT_MEASURED = "not yet measured"
+# sphinx-design badge colour of each verdict; the badge always carries the verdict's words too
+BADGE_KIND = {"reproduced": "success", "partly": "warning", "not reproduced": "danger", "not decided at this scale": "info",
+              "not testable here": "dark", NOT_MEASURED: "light"}
+
+
+def badge(verdict: str, text: str | None = None, ref: str | None = None) -> str:
+    """A coloured verdict badge (sphinx-design role), optionally a link to a MyST label.
+
+    Parameters
+    ----------
+    verdict : str
+        One of the outcomes, or ``"not yet measured"``; picks the colour.
+    text : str or None, default None
+        What the badge says (default: the verdict).
+    ref : str or None, default None
+        MyST label the badge links to.
+
+    Returns
+    -------
+    str
+    """
+    if verdict not in BADGE_KIND:
+        raise ValueError(f"verdict={verdict!r} is not one of {sorted(BADGE_KIND)}")
+    text = " ".join(str(text or verdict).replace("`", "'").replace("<", "(").replace(">", ")").split())
+    kind = BADGE_KIND[verdict]
+    return f"{{bdg-ref-{kind}}}`{text} <{ref}>`" if ref else f"{{bdg-{kind}}}`{text}`"
+
+
+def _counts(results) -> dict[str, int]:
     results = list(results)  # counted once per outcome: a generator would be spent after the first
-    return ", ".join(f"{sum(r.verdict == v for r in results)} {v}" for v in VERDICTS)
+    return {v: sum(r.verdict == v for r in results) for v in VERDICTS}
 
 
-def _verdict_cell(r: ClaimResult, figure: str, label: str | None, stale: list | None = None) -> str:
-    links = ([f"{{ref}}`in the chapter <{label}>`"] if label else []) + [f"{{download}}`png <{figure}>`"]
-    cell = f"**{r.verdict}**" + (f"<br>Why: {_cell(r.reason)}" if r.reason else "")
-    cell += f"<br>Measured: {_cell(r.rendered_summary())}" + (f" *{_cell(r.notes)}*" if r.notes else "")
+def _columns(results: dict, recorded: dict) -> list[tuple[str, str, dict]]:
+    # (scale, kind, claim ID -> ClaimResult): this build first, then each recorded scale
+    build_scale = next(iter({r.scale for r in results.values()}), "ci")
+    cols = [(build_scale, "this build", results)]
+    return cols + [(scale, "record", {cid: rec.result for cid, rec in col.items()}) for scale, col in recorded.items()]
+
+
+def render_counts(claims: list[Claim], results: dict, recorded: dict | None = None) -> str:
+    """Verdict counts per scale as a Markdown table: a row per verdict, a column per scale (this build, then records).
+
+    Parameters
+    ----------
+    claims : list of Claim
+    results : dict of str -> ClaimResult
+    recorded : dict of str -> dict of str -> RecordedResult, or None
+
+    Returns
+    -------
+    str
+    """
+    cols = _columns(results, _recorded(recorded))
+    counts = [_counts(col.values()) for _, _, col in cols]
+    lines = ["| verdict | " + " | ".join(f"`{scale}` ({kind})" for scale, kind, _ in cols) + " |", "|---|" + "---:|" * len(cols)]
+    for v in VERDICTS:
+        lines.append(f"| {badge(v)} | " + " | ".join(str(c[v]) for c in counts) + " |")
+    lines.append(f"| {badge(NOT_MEASURED)} | " + " | ".join(str(len(claims) - len(col)) for _, _, col in cols) + " |")
+    return "\n".join(lines)
+
+
+def _recorded(recorded: dict | None) -> dict:
+    return {scale: recorded[scale] for scale in SCALES if recorded and recorded.get(scale)}
+
+
+def largest_verdicts(claims: list[Claim], results: dict, recorded: dict | None = None) -> dict[str, tuple[str, str]]:
+    """Each claim's verdict at the largest scale it was measured at (records outrank the ``ci`` build).
+
+    Parameters
+    ----------
+    claims, results, recorded
+        As :func:`render_ledger` takes them.
+
+    Returns
+    -------
+    dict of str -> (verdict, scale)
+        ``("not yet measured", "")`` for a claim no run measured.
+    """
+    out = {}
+    cols = _columns(results, _recorded(recorded))
+    for c in claims:
+        found = [(col[c.id].verdict, scale) for scale, _, col in cols if c.id in col]
+        out[c.id] = max(found, key=lambda f: SCALES.index(f[1])) if found else (NOT_MEASURED, "")
+    return out
+
+
+def render_glance(claims: list[Claim], results: dict, recorded: dict | None = None) -> str:
+    """The claims at a glance: one line per chapter, one badge per claim linking to its ledger entry.
+
+    Parameters
+    ----------
+    claims, results, recorded
+        As :func:`render_ledger` takes them.
+
+    Returns
+    -------
+    str
+        Markdown, each badge reading "ID verdict (scale)" and linking to the label ``ledger-<id>``.
+    """
+    verdicts = largest_verdicts(claims, results, recorded)
+    lines = []
+    for chapter in dict.fromkeys(c.chapter for c in claims):
+        mine = [c for c in claims if c.chapter == chapter]
+        cells = [badge(verdicts[c.id][0], f"{c.id} {verdicts[c.id][0]}" + (f" ({verdicts[c.id][1]})" if verdicts[c.id][1] else ""),
+                       ref=f"ledger-{c.id.lower()}") for c in mine]
+        lines.append(f"**{mine[0].section} {CHAPTER_TITLES.get(chapter, chapter)}** " + " ".join(cells) + "\n")
+    return "\n".join(lines)
+
+
+def _entry(r: ClaimResult, figure: str, label: str | None, stale: list | None = None) -> str:
+    links = ([f"{{ref}}`in the chapter <{label}>`"] if label else []) + [f"{{download}}`figure (png) <{figure}>`"]
+    text = (f"Why: {_cell(r.reason)}\n\n" if r.reason else "") + f"Measured: {_cell(r.rendered_summary())}"
+    text += (f" *{_cell(r.notes)}*" if r.notes else "") + f"\n\nData: {_cell(r.data)}"
     if stale:
-        cell += f"<br>**stale**: changed since: {_cell(', '.join(stale))}"
-    return cell + "<br>" + " · ".join(links)
+        text += f"\n\n**Stale**: changed since the record: {_cell(', '.join(stale))}"
+    return text + "\n\n" + " · ".join(links)
 
 
 def render_ledger(claims: list[Claim], results: dict[str, ClaimResult], figure_prefix: str = "../",
                   recorded: dict | None = None) -> str:
-    """The ledger as MyST Markdown: verdict counts per scale, then one row per claim, a column per scale.
+    """The ledger as MyST Markdown: counts per scale, the claims at a glance, then one entry per claim by chapter.
+
+    Each entry is one line (the claim's badges per scale, its ID and paraphrase) that opens to the
+    reason, what was measured, the data and links, per scale.
 
     Parameters
     ----------
@@ -257,41 +368,40 @@ def render_ledger(claims: list[Claim], results: dict[str, ClaimResult], figure_p
     figure_prefix : str, default "../"
         Prefix from the ledger page to the output folder (the page lives in ``book/``).
     recorded : dict of str -> dict of str -> RecordedResult, or None
-        Committed records: scale -> claim ID -> result. Each recorded scale gets a column.
+        Committed records: scale -> claim ID -> result. Each recorded scale gets a badge and a section.
 
     Returns
     -------
     str
     """
-    recorded = {scale: recorded[scale] for scale in SCALES if recorded and recorded.get(scale)}
+    recorded = _recorded(recorded)
     unknown = sorted((set(results) | {i for col in recorded.values() for i in col}) - {c.id for c in claims})
     if unknown:
         raise ValueError(f"results for claims that are not in the claims list: {unknown}")
-    build_scale = next(iter({r.scale for r in results.values()}), "ci")
-    lines = [
-        f"**{len(results)} of {len(claims)} claims measured** at `{build_scale}` (this build): {_counts(results.values())}; "
-        f"{len(claims) - len(results)} not yet measured.",
-    ]
-    for scale, col in recorded.items():
-        stale = sum(bool(rec.stale) for rec in col.values())
-        lines.append(f"\n**`{scale}` records: {len(col)} of {len(claims)} claims**: {_counts(r.result for r in col.values())}"
-                     + (f"; {stale} from a stale record" if stale else "") + ".")
-    lines += ["", LEGEND, ""]
-    head = ["ID", "claim (paraphrase)", "data", f"`{build_scale}` (this build)"] + [f"`{s}` (record)" for s in recorded]
-    lines += ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
-    for c in claims:
-        r = results.get(c.id)
-        row = [c.id, _cell(c.claim)]
-        if r is None:
-            row += ["", f"not yet measured (chapter `{c.chapter}`, section {c.section})"]
-        else:
-            row += [_cell(r.data), _verdict_cell(r, f"{figure_prefix}{r.figure}", r.label)]
-        for col in recorded.values():
-            rec = col.get(c.id)
-            row.append(_verdict_cell(rec.result, rec.figure, None, rec.stale) if rec else "no record")
-        lines.append("| " + " | ".join(row) + " |")
-    lines += ["", "## Provenance", "", "| ID | scale | commit | device | seed | wall time (s) | recorded |",
-              "|---|---|---|---|---|---|---|"]
+    cols = _columns(results, recorded)
+    lines = [f"**{len(results)} of {len(claims)} claims measured** in this build (`{cols[0][0]}`).", "",
+             render_counts(claims, results, recorded), "", LEGEND, "", "## At a glance", "",
+             "Each claim's verdict at the largest scale it was run at; a badge opens its entry.", "",
+             render_glance(claims, results, recorded), ""]
+    for chapter in dict.fromkeys(c.chapter for c in claims):
+        mine = [c for c in claims if c.chapter == chapter]
+        lines += [f"## {mine[0].section} {CHAPTER_TITLES.get(chapter, chapter)}", ""]
+        for c in mine:
+            mine_cols = [(scale, kind, col) for scale, kind, col in cols if kind == "this build" or c.id in col]  # records it has
+            badges = " ".join(badge(col[c.id].verdict if c.id in col else NOT_MEASURED,
+                                    f"{scale}: {col[c.id].verdict if c.id in col else NOT_MEASURED}") for scale, _, col in mine_cols)
+            lines += [f"(ledger-{c.id.lower()})=", f":::{{dropdown}} **{c.id}** {badges} {_cell(c.claim)}", ""]
+            for scale, kind, col in mine_cols:
+                r = col.get(c.id)
+                if r is None:
+                    lines += [f"**`{scale}` ({kind})**: {NOT_MEASURED} (chapter `{c.chapter}`, section {c.section}).", ""]
+                elif kind == "this build":
+                    lines += [f"**`{scale}` ({kind})**: {_entry(r, f'{figure_prefix}{r.figure}', r.label)}", ""]
+                else:
+                    rec = recorded[scale][c.id]
+                    lines += [f"**`{scale}` ({kind}, commit `{rec.commit[:7]}`)**: {_entry(r, rec.figure, None, rec.stale)}", ""]
+            lines += [":::", ""]
+    lines += ["## Provenance", "", "| ID | scale | commit | device | seed | wall time (s) | recorded |", "|---|---|---|---|---|---|---|"]
     for c in claims:
         rows = [(results.get(c.id), "")] + [(col[c.id].result, " (record)") for col in recorded.values() if c.id in col]
         for r, kind in rows:
@@ -300,6 +410,63 @@ def render_ledger(claims: list[Claim], results: dict[str, ClaimResult], figure_p
                 lines.append(f"| {c.id} | `{r.scale}`{kind} | `{_cell(p.get('commit', '?'))}` | {_cell(p.get('device', '?'))} "
                              f"| {p.get('seed', '?')} | {p.get('wall_time_s', '?')} | {_cell(p.get('recorded_at', '?'))} |")
     return "\n".join(lines) + "\n"
+
+
+STATUS_MARKER = "<!-- verdicts-at-a-glance -->"
+
+
+def render_status(claims: list[Claim], results: dict, recorded: dict | None = None, chapter_records: dict | None = None) -> str:
+    """The front page's generated status: what ran at which scale, the verdict counts, the claims at a glance.
+
+    Parameters
+    ----------
+    claims, results, recorded
+        As :func:`render_ledger` takes them.
+    chapter_records : dict of str -> dict of str -> bool, or None
+        Chapter -> scale -> whether that committed record is stale.
+
+    Returns
+    -------
+    str
+        MyST Markdown.
+    """
+    build_scale = _columns(results, {})[0][0]
+    lines = []
+    for chapter in dict.fromkeys(c.chapter for c in claims):
+        mine = [c for c in claims if c.chapter == chapter]
+        measured = sum(c.id in results for c in mine)
+        recs = (chapter_records or {}).get(chapter, {})
+        shown = max(recs, key=SCALES.index) if recs else build_scale
+        rec_text = "; ".join(f"`{scale}` record ({'stale' if stale else 'current'})" for scale, stale in recs.items())
+        lines.append(f"- **{mine[0].section} {CHAPTER_TITLES.get(chapter, chapter)}** ({{doc}}`page </notebooks/{chapter}>`): "
+                     f"{measured} of {len(mine)} claims measured at `{build_scale}` in this build"
+                     + (f"; {rec_text}" if rec_text else "; no larger record yet") + f"; the page shows `{shown}`.")
+    return "\n".join(lines + ["", render_counts(claims, results, recorded), "", render_glance(claims, results, recorded)])
+
+
+def write_front_page(output_dir, page, recorded: dict | None = None, chapter_records: dict | None = None) -> Path:
+    """Replace the front page's ``<!-- verdicts-at-a-glance -->`` line by :func:`render_status`, in place.
+
+    Parameters
+    ----------
+    output_dir : path
+        Folder holding ``results/``.
+    page : path
+        The (staged) front page.
+    recorded, chapter_records
+        As :func:`render_status` takes them.
+
+    Returns
+    -------
+    pathlib.Path
+    """
+    page = Path(page)
+    text = page.read_text(encoding="utf-8")
+    if STATUS_MARKER not in text:
+        raise ValueError(f"{page} has no {STATUS_MARKER} line to replace")
+    status = render_status(load_claims(), load_results(output_dir), recorded=recorded, chapter_records=chapter_records)
+    page.write_text(text.replace(STATUS_MARKER, status), encoding="utf-8")
+    return page
 
 
 def write_ledger_page(output_dir, template, destination, recorded: dict | None = None) -> Path:
