@@ -4,17 +4,21 @@ killed run resumes where it stopped (each finished (method, L) is skipped on the
 from __future__ import annotations
 
 import json
+import math
 from pathlib import Path
 
 import numpy as np
+import torch
 
-from ..cache import code_fingerprint
+from ..bootstrap import bootstrap_interval
+from ..cache import code_fingerprint, run_key
 from .annealing import simulated_annealing
 from .attention import attention_smoothing, replica_attention
 from .langevin import langevin
 from .reference import dwave_annealing, reference_energies, summarise_reference
 from .tempering import parallel_tempering
 from .trace import Trace
+from .tts import optimal_tts, reached
 
 METHODS = {
     "langevin": (langevin, {}),
@@ -116,3 +120,141 @@ def run_reference(J, sweeps: int, chains: int = 2, seed: int = 12345, device="cp
     if path is not None:
         save_trace(result["trace"], path)
     return result
+
+
+# ---- time to solution ------------------------------------------------------------------------------
+
+FLOPS_PER_SPIN_UPDATE = 20.0  # local field (6 multiply-adds), acceptance or force, noise: our estimate, the same for all
+
+
+def run_independent(solver, J, length: int, runs: int, settings: dict, seed: int = 0, device="cpu", cache_dir=None) -> dict:
+    """``runs`` independent runs of one solver on every instance, each of ``length`` sweeps in all.
+
+    The instances are repeated ``runs`` times along the batch axis, so the runs are independent
+    (separate random streams of one generator) and execute as one vectorised batch.
+
+    Parameters
+    ----------
+    solver : tgnlib.spinglass.solvers.Solver
+    J : tensor, shape (I, 3, L, L, L)
+    length : int
+        Sweeps per run, summed over the run's replicas.
+    runs : int
+        Independent runs per instance.
+    settings : dict
+        The solver's keyword arguments (:meth:`Solver.settings`).
+    seed : int, default 0
+    device : str or torch.device, default "cpu"
+    cache_dir : path or None
+        Folder of finished batches; ``None`` disables caching.
+
+    Returns
+    -------
+    dict
+        ``final`` (runs, I): best energy per spin of each run; ``seconds`` (wall time of the whole
+        batch); ``extra_flops`` (non-local FLOPs per run).
+    """
+    n_inst = int(np.shape(J)[0])
+    key = run_key({"solver": solver.name, "length": int(length), "runs": int(runs), "settings": settings, "seed": seed},
+                  data=J, code=code_fingerprint(Path(__file__).parent))
+    path = Path(cache_dir) / f"tts_{key}.npz" if cache_dir else None
+    if path is not None and path.is_file():
+        saved = np.load(path)
+        return {"final": saved["final"], "seconds": float(saved["seconds"]), "extra_flops": float(saved["extra_flops"])}
+    batch = torch.as_tensor(J).repeat(runs, 1, 1, 1, 1)  # run r of instance i at index r * I + i
+    trace = solver.fn(batch, int(length), seed=seed, device=device, n_records=2, **settings)
+    out = {"final": trace.final.reshape(runs, n_inst), "seconds": float(trace.wall_time[-1]), "extra_flops": float(trace.extra_flops)}
+    if path is not None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(".tmp.npz")
+        np.savez(tmp, **out)
+        tmp.replace(path)
+    return out
+
+
+def measure_tts(solver, J, reference, lengths, runs: int, settings: dict, seed: int = 0, device="cpu", cache_dir=None,
+                atol: float = 1e-4) -> dict:
+    """Time to solution of one solver on every instance, over schedule lengths.
+
+    Lengths are tried in increasing order; once every instance succeeds in every run, longer
+    schedules cannot lower the TTS and are skipped.
+
+    Parameters
+    ----------
+    solver : tgnlib.spinglass.solvers.Solver
+    J : tensor, shape (I, 3, L, L, L)
+    reference : array, shape (I,)
+        Reference ground-state energy per spin of each instance.
+    lengths : sequence of int
+        Schedule lengths t (sweeps per run, all its replicas).
+    runs : int
+        Independent runs per instance and length.
+    settings : dict
+        The solver's frozen settings.
+    seed : int, default 0
+    device : str or torch.device, default "cpu"
+    cache_dir : path or None
+    atol : float, default 1e-4
+        Total-energy tolerance of a success (:func:`tgnlib.spinglass.tts.reached`).
+
+    Returns
+    -------
+    dict
+        ``lengths`` (tried), ``successes`` (n_lengths, I), ``runs``; per instance ``tts`` (sweeps; a
+        lower bound where no run of any length succeeded), ``measured`` (bool), ``t_opt``; the cost
+        conversions ``seconds_per_sweep`` (wall time per sweep of one run, amortised over the batch)
+        and ``flops_per_sweep`` (local updates at :data:`FLOPS_PER_SPIN_UPDATE` plus the non-local
+        term), and ``tts_seconds``, ``tts_flops`` per instance.
+    """
+    L = int(np.shape(J)[-1])
+    n = L**3
+    ref = np.asarray(reference, dtype=float)
+    tried, successes, seconds, sweeps_done, extra = [], [], 0.0, 0.0, []
+    for t in sorted(int(x) for x in lengths):
+        res = run_independent(solver, J, t, runs, settings, seed=seed + len(tried), device=device, cache_dir=cache_dir)
+        ok = reached(res["final"] * n, ref[None, :] * n, atol=atol)  # (runs, I)
+        tried.append(t)
+        successes.append(ok.sum(0))
+        seconds += res["seconds"]
+        sweeps_done += t * ok.size
+        extra.append(res["extra_flops"] / t)
+        if ok.all():
+            break
+    successes = np.array(successes)  # (n_lengths, I)
+    per = [optimal_tts(tried, successes[:, i], [runs] * len(tried)) for i in range(successes.shape[1])]
+    seconds_per_sweep = seconds / sweeps_done
+    flops_per_sweep = FLOPS_PER_SPIN_UPDATE * n + float(np.mean(extra))
+    value = np.array([p["tts"] for p in per])
+    return {"solver": solver.name, "L": L, "lengths": tried, "successes": successes, "runs": runs, "tts": value,
+            "measured": np.array([p["measured"] for p in per]), "t_opt": np.array([p["t"] for p in per]),
+            "seconds_per_sweep": seconds_per_sweep, "flops_per_sweep": flops_per_sweep,
+            "tts_seconds": value * seconds_per_sweep, "tts_flops": value * flops_per_sweep}
+
+
+def median_tts(values, measured, seed: int = 0) -> dict:
+    """Median over instances of a TTS where some instances only have lower bounds, with a 95% interval.
+
+    Parameters
+    ----------
+    values : array, shape (I,)
+        TTS per instance (a lower bound where ``measured`` is False).
+    measured : array of bool, shape (I,)
+    seed : int, default 0
+
+    Returns
+    -------
+    dict
+        ``median``, ``low``, ``high`` (bootstrap over instances), ``bound`` (True when the median is
+        only a lower bound: half the instances or more are bounds, or a bound lies at or below it,
+        so the true median may be larger).
+    """
+    values, measured = np.asarray(values, dtype=float), np.asarray(measured, dtype=bool)
+    if values.shape != measured.shape or values.ndim != 1 or len(values) < 1:
+        raise ValueError(f"values and measured must be 1-d of one length; got {values.shape} and {measured.shape}")
+    med = float(np.median(values))
+    bound = bool((~measured).sum() * 2 >= len(values) or (values[~measured] <= med).any())
+    if len(values) >= 2:
+        low, high = bootstrap_interval(values, np.median, seed=seed)
+    else:
+        low = high = med
+    return {"median": med, "low": float(low), "high": float(high) if not bound else math.inf, "bound": bound}
