@@ -79,7 +79,7 @@ def parallel_tempering(J, sweeps: int, n_temps: int | None = None, chains: int =
         (to split a long run over several sessions; also how the tests simulate a killed run).
     houdayer : bool, default False
         After each ladder sweep, one Houdayer cluster move (:mod:`tgnlib.spinglass.houdayer`) between
-        chains 2c and 2c + 1 at each temperature of the hotter half of the ladder (where the clusters
+        chains 2c and 2c + 1 at each temperature of the colder half of the ladder (where the clusters
         do not percolate; Zhu, Ochoa and Katzgraber 2015). Needs an even number of chains. The moves
         are not counted in the sweep budget (they are in the wall time).
 
@@ -152,11 +152,11 @@ def parallel_tempering(J, sweeps: int, n_temps: int | None = None, chains: int =
 
 def _houdayer_step(cb: Checkerboard, spins: list[torch.Tensor], replica_at: torch.Tensor, m: int,
                    g: torch.Generator) -> list[torch.Tensor]:
-    # replica_at (I, chains, m): pair chains (0, 1), (2, 3)... at the hotter half of the ladder (index 0 is hottest)
+    # replica_at (I, chains, m): pair chains (0, 1), (2, 3)... at the colder half of the ladder (index 0 is hottest)
     full = cb.merge(*spins)  # (I, R, L, L, L)
     n_inst, _, L = full.shape[0], full.shape[1], full.shape[-1]
-    hot = replica_at[:, :, : max(m // 2, 1)]
-    a, b = hot[:, 0::2].reshape(n_inst, -1), hot[:, 1::2].reshape(n_inst, -1)  # (I, P)
+    cold = replica_at[:, :, m // 2:]
+    a, b = cold[:, 0::2].reshape(n_inst, -1), cold[:, 1::2].reshape(n_inst, -1)  # (I, P)
     shape = (n_inst, a.shape[1], L, L, L)
     s1 = full.gather(1, a.view(n_inst, -1, 1, 1, 1).expand(shape)).reshape(-1, L, L, L)
     s2 = full.gather(1, b.view(n_inst, -1, 1, 1, 1).expand(shape)).reshape(-1, L, L, L)
