@@ -68,3 +68,26 @@ def test_tune_prefers_settings_that_reach_the_ground_state(tmp_path):
     top = max(table, key=lambda r: (r["successes"], -r["mean_residual"]))
     assert all(best[k] == top[k] for k in best)
     assert torch.is_tensor(J)
+
+
+def test_site_attention_equals_a_dense_reference_and_is_uniform_at_beta_zero():
+    from tgnlib.spinglass.attention import site_attention, site_attention_term
+
+    g = torch.Generator().manual_seed(0)
+    x = torch.randn(2, 3, 4, 4, 4, generator=g, dtype=torch.float64)
+    force = torch.randn(2, 3, 4, 4, 4, generator=g, dtype=torch.float64)
+    got = site_attention_term(x, force, beta=2.0)
+    nbr = sum(torch.roll(x, s, d) for d in (-3, -2, -1) for s in (1, -1)) / 6
+    for i in range(2):
+        for r in range(3):
+            f = torch.stack([x[i, r].flatten(), force[i, r].flatten(), nbr[i, r].flatten()], 1)
+            f = (f - f.mean(0)) / (f.std(0) + 1e-6)
+            w = torch.softmax(2.0 * f @ f.T / np.sqrt(3), dim=1)  # the dense N x N reference
+            torch.testing.assert_close(got[i, r].flatten(), w @ force[i, r].flatten())
+    uniform = site_attention_term(x, force, beta=0.0)
+    torch.testing.assert_close(uniform, force.mean(dim=(-3, -2, -1), keepdim=True).expand_as(force))
+    J = make_couplings(4, 2, seed=0)
+    tr = site_attention(J, 40, replicas=2, n_records=2)
+    assert tr.extra_flops == pytest.approx(9 * 64**2 * 2 * 20) and np.isfinite(tr.final).all()
+    with pytest.raises(ValueError, match="mix"):
+        site_attention(J, 10, mix=2.0)

@@ -1,6 +1,6 @@
-"""Two readings of the paper's "attention dynamics" (it gives no equations; both readings are ours).
+"""Three readings of the paper's "attention dynamics" (it gives no equations; all three are ours).
 
-Both are the Langevin dynamics of :mod:`tgnlib.spinglass.langevin` with one extra term in the drift.
+All are the Langevin dynamics of :mod:`tgnlib.spinglass.langevin` with one extra term in the drift.
 
 (a) **Geometric smoothing** (:func:`attention_smoothing`): the force is passed through a softmax
     heat kernel over lattice sites, ``F <- (1 - mix) F + mix K F`` with
@@ -16,6 +16,14 @@ Both are the Langevin dynamics of :mod:`tgnlib.spinglass.langevin` with one extr
     of ``sign(x_s)`` and ``q_rs = x_r . x_s / N``, and is pulled toward the attended configuration:
     ``F_r <- F_r + pull * (sum_s w_rs x_s - x_r)``, in the spirit of consensus-based optimisation.
     Cost: ``4 R^2 N`` FLOPs per step (overlaps and the weighted sum).
+
+(c) **Content-based site attention** (:func:`site_attention`): attention as in a Transformer, over
+    the N sites of one replica, with queries and keys from each site's content: its soft spin, its
+    force (local field plus the well) and the mean soft spin of its 6 neighbours, standardised over
+    the sites. ``F <- (1 - mix) F + mix softmax(beta Q K^T / sqrt(3)) F``. Unlike (a), the weights
+    depend on the state, so sites in like environments share their forces wherever they are. Cost
+    charged: ``2 N^2 (2 * 3 + 2) / 2 + 3 N^2`` rounded to ``9 N^2`` FLOPs per replica per step (scores,
+    softmax, weighted sum), computed by PyTorch's fused attention (no N x N matrix is stored).
 """
 
 from __future__ import annotations
@@ -135,3 +143,57 @@ def replica_attention(J, sweeps: int, replicas: int = 16, pull: float = 0.5, tem
 
     return langevin(J, sweeps, replicas, seed=seed, device=device, n_records=n_records, nonlocal_term=attend,
                     method="attention (b): replica attention", **langevin_kwargs)
+
+
+def site_attention_term(x: torch.Tensor, force: torch.Tensor, beta: float) -> torch.Tensor:
+    """The attended force of reading (c): ``softmax(beta Q K^T / sqrt(3)) F`` for every replica.
+
+    Parameters
+    ----------
+    x, force : tensors, shape (I, R, L, L, L)
+        Soft spins and their force.
+    beta : float
+        Inverse temperature of the attention logits (0: every site attends to all alike).
+
+    Returns
+    -------
+    torch.Tensor, same shape as ``force``
+    """
+    i, r = x.shape[:2]
+    n = x[0, 0].numel()
+    neighbours = sum(torch.roll(x, shift, dim) for dim in (-3, -2, -1) for shift in (1, -1)) / 6.0
+    feats = torch.stack([x, force, neighbours], dim=-1).reshape(i * r, n, 3)
+    feats = (feats - feats.mean(1, keepdim=True)) / (feats.std(1, keepdim=True) + 1e-6)  # standardised over sites
+    value = force.reshape(i * r, n, 1)
+    out = torch.nn.functional.scaled_dot_product_attention(feats, feats, value, scale=beta / math.sqrt(3.0))
+    return out.reshape(force.shape)
+
+
+def site_attention(J, sweeps: int, replicas: int = 16, beta: float = 1.0, mix: float = 0.5, seed: int = 0, device="cpu",
+                   n_records: int = 40, **langevin_kwargs) -> Trace:
+    """Reading (c): Langevin with its force mixed by content-based attention over the sites.
+
+    Parameters
+    ----------
+    J, sweeps, replicas, seed, device, n_records : as in :func:`tgnlib.spinglass.langevin.langevin`
+    beta : float, default 1.0
+        Inverse temperature of the attention logits, >= 0.
+    mix : float, default 0.5
+        Weight of the attended force, in [0, 1].
+    **langevin_kwargs
+        ``step``, ``t_start``, ``well``.
+
+    Returns
+    -------
+    Trace
+        ``extra_flops``: ``9 N^2`` FLOPs per replica per step, per instance.
+    """
+    if not 0 <= mix <= 1 or beta < 0:
+        raise ValueError(f"need mix in [0, 1] and beta >= 0; got mix={mix}, beta={beta}")
+    n = torch.as_tensor(J).shape[-1] ** 3
+
+    def attend(x, force, _energy):
+        return (1 - mix) * force + mix * site_attention_term(x, force, beta), 9.0 * n * n * force.shape[1]
+
+    return langevin(J, sweeps, replicas, seed=seed, device=device, n_records=n_records, nonlocal_term=attend,
+                    method="attention (c): site attention", **langevin_kwargs)

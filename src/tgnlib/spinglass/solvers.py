@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .annealing import simulated_annealing
-from .attention import attention_smoothing, replica_attention
+from .attention import attention_smoothing, replica_attention, site_attention
 from .langevin import langevin
 from .population import population_annealing
 from .tempering import parallel_tempering
@@ -91,6 +91,10 @@ SOLVERS = {
     "attention (b)": Solver("attention (b): replica consensus", replica_attention, 16, "replicas",
                             {"pull": 0.5, "temperature": 0.02, "step": 0.05, "t_start": 1.0},
                             {"pull": ("log", 0.05, 1.0), "temperature": ("log", 0.002, 0.2), "step": ("log", 0.01, 0.2),
+                             "t_start": ("log", 0.1, 2.0)}, local=False),
+    "attention (c)": Solver("attention (c): site attention", site_attention, 1, "replicas",
+                            {"beta": 1.0, "mix": 0.5, "step": 0.05, "t_start": 1.0},
+                            {"beta": ("log", 0.1, 10.0), "mix": ("lin", 0.1, 0.9), "step": ("log", 0.01, 0.2),
                              "t_start": ("log", 0.1, 2.0)}, local=False),
 }
 
