@@ -66,7 +66,7 @@ def test_tune_prefers_settings_that_reach_the_ground_state(tmp_path):
     best, table = tune(sa, J, ref, 64, 4, L=4, seed=0, trials=3, cache_dir=tmp_path)
     assert len(table) == 4 and table[0].keys() >= {"successes", "mean_residual"}
     top = max(table, key=lambda r: (r["successes"], -r["mean_residual"]))
-    assert all(best[k] == top[k] for k in best)
+    assert all(best[k] == top[k] for k in best) and top["chosen"] and sum(r["chosen"] for r in table) == 1
     assert torch.is_tensor(J)
 
 
@@ -91,3 +91,20 @@ def test_site_attention_equals_a_dense_reference_and_is_uniform_at_beta_zero():
     assert tr.extra_flops == pytest.approx(9 * 64**2 * 2 * 20) and np.isfinite(tr.final).all()
     with pytest.raises(ValueError, match="mix"):
         site_attention(J, 10, mix=2.0)
+
+
+def test_residual_and_best_and_two_algorithm_references(tmp_path):
+    from tgnlib.spinglass.experiment import reference_ground_states
+    from tgnlib.spinglass.reference import confirm_references
+
+    J = make_couplings(4, 3, seed=1)
+    refs = reference_ground_states(J, 20000, cache_dir=tmp_path, population=32)
+    assert set(refs) == {"parallel tempering", "population annealing"} and refs["parallel tempering"].shape == (3,)
+    again = reference_ground_states(J, 20000, cache_dir=tmp_path, population=32)  # cached
+    np.testing.assert_array_equal(again["population annealing"], refs["population annealing"])
+    confirmed = confirm_references({k: v * 64 for k, v in refs.items()})
+    assert confirmed["confirmed"].all()  # L = 4: both long runs reach the same ground state
+    sa = SOLVERS["simulated annealing"]
+    got = measure_tts(sa, J, confirmed["energy"] / 64, [16, 64], 4, sa.settings(4))
+    assert (got["best"] >= confirmed["energy"] / 64 - 1e-6).all()  # no run below the ground state
+    assert (got["residual"] >= 0).all() and got["residual"].shape == (3,)

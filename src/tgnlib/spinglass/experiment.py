@@ -15,6 +15,7 @@ from ..cache import code_fingerprint, run_key
 from .annealing import simulated_annealing
 from .attention import attention_smoothing, replica_attention
 from .langevin import langevin
+from .population import population_annealing
 from .reference import dwave_annealing, reference_energies, summarise_reference
 from .tempering import parallel_tempering
 from .trace import Trace
@@ -201,7 +202,10 @@ def measure_tts(solver, J, reference, lengths, runs: int, settings: dict, seed: 
     -------
     dict
         ``lengths`` (tried), ``successes`` (n_lengths, I), ``runs``; per instance ``tts`` (sweeps; a
-        lower bound where no run of any length succeeded), ``measured`` (bool), ``t_opt``; the cost
+        lower bound where no run of any length succeeded), ``measured`` (bool), ``t_opt``, ``best``
+        (lowest energy per spin of any run) and ``residual`` (median over runs of the energy per spin
+        above the reference at the last length tried: the longest, or the first at which every run
+        succeeded, where it is 0 and would stay 0 at longer lengths); the cost
         conversions ``seconds_per_sweep`` (wall time per sweep of one run, amortised over the batch)
         and ``flops_per_sweep`` (local updates at :data:`FLOPS_PER_SPIN_UPDATE` plus the non-local
         term), and ``tts_seconds``, ``tts_flops`` per instance.
@@ -210,9 +214,13 @@ def measure_tts(solver, J, reference, lengths, runs: int, settings: dict, seed: 
     n = L**3
     ref = np.asarray(reference, dtype=float)
     tried, successes, seconds, sweeps_done, extra = [], [], 0.0, 0.0, []
+    best = np.full(len(ref), np.inf)
     for t in sorted(int(x) for x in lengths):
         res = run_independent(solver, J, t, runs, settings, seed=seed + len(tried), device=device, cache_dir=cache_dir)
         ok = reached(res["final"] * n, ref[None, :] * n, atol=atol)  # (runs, I)
+        best = np.minimum(best, res["final"].min(0))
+        # residual at this length: median over runs of the final energy above the reference (0 where reached)
+        residual = np.median(np.where(ok, 0.0, res["final"] - ref[None, :]), axis=0)
         tried.append(t)
         successes.append(ok.sum(0))
         seconds += res["seconds"]
@@ -225,7 +233,8 @@ def measure_tts(solver, J, reference, lengths, runs: int, settings: dict, seed: 
     seconds_per_sweep = seconds / sweeps_done
     flops_per_sweep = FLOPS_PER_SPIN_UPDATE * n + float(np.mean(extra))
     value = np.array([p["tts"] for p in per])
-    return {"solver": solver.name, "L": L, "lengths": tried, "successes": successes, "runs": runs, "tts": value,
+    return {"solver": solver.name, "L": L, "lengths": tried, "successes": successes, "runs": runs, "tts": value, "best": best,
+            "residual": residual,
             "measured": np.array([p["measured"] for p in per]), "t_opt": np.array([p["t"] for p in per]),
             "seconds_per_sweep": seconds_per_sweep, "flops_per_sweep": flops_per_sweep,
             "tts_seconds": value * seconds_per_sweep, "tts_flops": value * flops_per_sweep}
@@ -258,3 +267,68 @@ def median_tts(values, measured, seed: int = 0) -> dict:
     else:
         low = high = med
     return {"median": med, "low": float(low), "high": float(high) if not bound else math.inf, "bound": bound}
+
+
+def reference_ground_states(J, sweeps: int, seed: int = 12345, device="cpu", cache_dir=None, population: int = 256) -> dict:
+    """Reference energies from two independent algorithms: parallel tempering (two chains) and population annealing.
+
+    Parameters
+    ----------
+    J : tensor, shape (I, 3, L, L, L)
+    sweeps : int
+        Budget per instance of each algorithm (all its replicas together).
+    seed : int, default 12345
+        Different from the compared runs' seeds.
+    device : str or torch.device, default "cpu"
+    cache_dir : path or None
+        Finished references are cached; parallel tempering checkpoints so a killed run resumes.
+    population : int, default 256
+        Population annealing's population.
+
+    Returns
+    -------
+    dict of str -> numpy.ndarray, shape (I,)
+        Lowest energy per spin each algorithm found, for
+        :func:`~tgnlib.spinglass.reference.confirm_references` (with the compared solvers' own bests).
+    """
+    key = run_key({"sweeps": int(sweeps), "seed": seed, "population": population}, data=J, code=code_fingerprint(Path(__file__).parent))
+    path = Path(cache_dir) / f"reference_{key}.npz" if cache_dir else None
+    if path is not None and path.is_file():
+        saved = np.load(path)
+        return {"parallel tempering": saved["pt"], "population annealing": saved["pa"]}
+    ckpt = path.with_suffix(".ckpt") if path is not None else None
+    pt = parallel_tempering(J, int(sweeps), chains=2, seed=seed, device=device, checkpoint=ckpt, n_records=2)
+    pa = population_annealing(J, int(sweeps), replicas=population, seed=seed + 1, device=device, n_records=2)
+    out = {"parallel tempering": pt.final, "population annealing": pa.final}
+    if path is not None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(".tmp.npz")
+        np.savez(tmp, pt=out["parallel tempering"], pa=out["population annealing"])
+        tmp.replace(path)
+    return out
+
+
+def tts_growth(sizes, summaries) -> dict | None:
+    """Exponential against power-law fit of a method's median TTS in N, over the sizes where it was measured.
+
+    Parameters
+    ----------
+    sizes : sequence of int
+        Linear sizes L.
+    summaries : sequence of dict
+        :func:`median_tts` per size.
+
+    Returns
+    -------
+    dict or None
+        :func:`tgnlib.scaling.compare_growth` of the measured medians against N = L^3 (``rss_exp``,
+        ``rss_power``, ``rate``, ``exponent``) plus ``sizes`` (those used); None with fewer than three
+        measured sizes.
+    """
+    from ..scaling import compare_growth
+
+    used = [(L, s["median"]) for L, s in zip(sizes, summaries) if not s["bound"] and s["median"] > 0]
+    if len(used) < 3:
+        return None
+    fit = compare_growth([L**3 for L, _ in used], [m for _, m in used])
+    return {**fit, "sizes": [L for L, _ in used]}

@@ -163,7 +163,8 @@ def tune(solver: Solver, J, reference, length: int, runs: int, L: int, seed: int
     -------
     (best, table)
         ``best``: the winning overrides (pass to :meth:`Solver.settings`); ``table``: one row per
-        candidate with its overrides, ``successes`` and ``mean_residual``.
+        candidate (the defaults first) with its overrides, ``successes``, ``mean_residual`` and
+        ``chosen`` (True for the winner only).
     """
     from .experiment import run_independent
 
@@ -175,4 +176,6 @@ def tune(solver: Solver, J, reference, length: int, runs: int, L: int, seed: int
         residual = res["final"] - ref[None, :]
         table.append({**overrides, "successes": int((residual * L**3 <= 1e-4).sum()), "mean_residual": float(residual.mean())})
     best = max(range(len(candidates)), key=lambda i: (table[i]["successes"], -table[i]["mean_residual"]))
+    for i, row in enumerate(table):
+        row["chosen"] = i == best
     return candidates[best], table
