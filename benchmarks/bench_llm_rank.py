@@ -2,8 +2,8 @@
 
 Target (issues 5 and 15): hooks + batched rank of every layer at most 1.25x the time of the plain
 forward pass (CPU here, CUDA when available), with the per-token norms (sink diagnostics) and the three
-curves of chapter 2.3 (all tokens, without sinks, standardised) included. Also: batched torch rank of all layers vs a per-layer numpy loop, and
-the full measurement (:func:`tgnlib.llm.geometry.measure_model`: three estimators, raw and
+curves of chapter 2.3 (all tokens, without sinks, standardised) included. Also: batched torch rank of
+all layers vs a per-layer numpy loop, and the full measurement (:func:`tgnlib.llm.geometry.measure_model`: three estimators, raw and
 standardised, per sequence and pooled) for reference. Model: SmolLM2-135M-Instruct (packaged, 4-bit
 weights dequantised to float32), 4 sequences of 256 tokens of Wikipedia text.
 
