@@ -3,6 +3,7 @@
 import inspect
 import math
 
+import numpy as np
 import pytest
 
 from tgnlib import verdicts as v
@@ -105,40 +106,73 @@ def test_t5_outcomes():
 # ---- chapter 2.2 ---------------------------------------------------------------------------------
 
 SIZES = [4, 6, 8]
+THERMAL = ["simulated annealing", "parallel tempering", "population annealing"]
+
+
+def _res(curves: dict, n: int = 8, sizes=SIZES) -> dict:
+    """Per method and size, n instances scattered +-10% around the given median residual per spin."""
+    spread = np.linspace(0.9, 1.1, n)
+    return {m: {L: np.full(n, v) * spread for L, v in zip(sizes, values)} for m, values in curves.items()}
 
 
 def test_s1_outcomes():
-    assert spinglass.s1(SIZES, [0.01, 0.03, 0.05], [0.0, 0.005, 0.01], 4).outcome == R
-    assert spinglass.s1(SIZES, [0.01, 0.03, 0.05], [0.0, 0.03, 0.04], 4).outcome == P
-    assert spinglass.s1(SIZES, [0.05, 0.03, 0.01], [0.0, 0.03, 0.04], 4).outcome == N
-    assert spinglass.s1(SIZES, [0.01, 0.03, 0.05], [0.0, 0.005, 0.01], 2).outcome == D
-    assert spinglass.s1([4], [0.01], [0.0], 4).outcome == D
+    base = {"simulated annealing": [0.0, 0.005, 0.01], "parallel tempering": [0.0, 0.004, 0.01], "population annealing": [0.0, 0.01, 0.02]}
+    assert spinglass.s1(_res({"langevin": [0.01, 0.03, 0.05], **base}), THERMAL).outcome == R
+    worse_thermal = {k: [0.0, 0.03, 0.06] for k in base}
+    got = spinglass.s1(_res({"langevin": [0.01, 0.03, 0.05], **worse_thermal}), THERMAL)
+    assert got.outcome == P and "grows with L only" in got.reason
+    assert spinglass.s1(_res({"langevin": [0.05, 0.03, 0.01], **worse_thermal}), THERMAL).outcome == N
+    assert spinglass.s1(_res({"langevin": [0.01, 0.03, 0.05], **base}, n=2), THERMAL).outcome == D
+    assert spinglass.s1(_res({"langevin": [0.01], **{k: [0.0] for k in base}}, sizes=[4]), THERMAL).outcome == D
+    # overlapping intervals are not growth: 0.030 -> 0.031 with +-10% scatter
+    assert "grows" not in spinglass.s1(_res({"langevin": [0.03, 0.03, 0.031], **worse_thermal}), THERMAL).reason.split("(")[0]
 
 
 def test_s2_a_tie_at_the_ground_state_is_not_a_win_nor_a_loss():
-    # L = 4: both at the ground state (6e-8 vs 0): a tie; PT strictly better at the largest L and growing
-    assert spinglass.s2(SIZES, [6e-8, 0.002, 0.006], [0.0, 0.02, 0.05], 4).outcome == R
-    # PT worse than Langevin at one L: not "better"; still grows with L
-    assert spinglass.s2(SIZES, [0.0, 0.03, 0.04], [0.0, 0.02, 0.05], 4).outcome == P
-    # PT only ties Langevin at the largest L: not better
-    assert spinglass.s2(SIZES, [0.0, 0.0, 0.0], [0.0, 0.0, 3e-6], 4).outcome == N
-    assert spinglass.s2(SIZES, [0.0, 0.0, 0.0], [0.0, 0.0, 3e-6], 1).outcome == D
+    others = {"simulated annealing": [0.0, 0.001, 0.002], "population annealing": [0.0, 0.0, 0.001]}
+    got = spinglass.s2(_res({"parallel tempering": [6e-8, 0.002, 0.006], "langevin": [0.0, 0.02, 0.05], **others}), THERMAL)
+    assert got.outcome == R and "best other thermal (population annealing)" in got.reason
+    assert spinglass.s2(_res({"parallel tempering": [0.0, 0.03, 0.04], "langevin": [0.0, 0.02, 0.05], **others}), THERMAL).outcome == P
+    ties = _res({"parallel tempering": [0.0, 0.0, 0.0], "langevin": [0.0, 0.0, 3e-6], **others})
+    assert spinglass.s2(ties, THERMAL).outcome == N
+    assert spinglass.s2(_res({"parallel tempering": [0.0, 0.0, 0.0], "langevin": [0.0, 0.0, 3e-6], **others}, n=2), THERMAL).outcome == D
 
 
 def test_s3_outcomes():
-    assert spinglass.s3(SIZES, [0.0, 0.005, 0.01], [0.0, 0.001, 0.02], 4).outcome == R
-    assert spinglass.s3(SIZES, [0.0, 0.02, 0.03], [0.0, 0.03, 0.04], 4).outcome == P
-    assert spinglass.s3(SIZES, [0.0, 0.02, 0.04], [0.0, 0.03, 0.04], 4).outcome == N  # a tie with PT is no win
-    assert spinglass.s3(SIZES, [0.0, 0.005, 0.01], [0.0, 0.001, 0.02], 2).outcome == D  # two instances decide nothing
+    thermal = {"simulated annealing": [0.0, 0.001, 0.02], "parallel tempering": [0.0, 0.002, 0.03],
+               "population annealing": [0.0, 0.002, 0.03]}
+    att = ["attention (a)", "attention (b)"]
+    near = _res({"attention (a)": [0.0, 0.005, 0.009], "attention (b)": [0.0, 0.02, 0.05], **thermal})
+    assert spinglass.s3(near, att, THERMAL).outcome == R
+    sizes = sorted(near["attention (a)"])
+    confirmed = {L: np.ones(len(near["attention (a)"][L]), bool) for L in sizes}
+    assert spinglass.s3(near, att, THERMAL, confirmed).outcome == R
+    confirmed[sizes[-1]][0] = False  # near a reference that is only an upper bound at the largest L: not decided
+    undecided = spinglass.s3(near, att, THERMAL, confirmed)
+    assert undecided.outcome == D and f"L=[{sizes[-1]}]" in undecided.reason
+    partial = _res({"attention (a)": [0.0, 0.02, 0.012], "attention (b)": [0.0, 0.03, 0.05], **thermal})
+    assert spinglass.s3(partial, att, THERMAL).outcome == P
+    tie = _res({"attention (a)": [0.0, 0.02, 0.02], "attention (b)": [0.0, 0.03, 0.05], **thermal})
+    assert spinglass.s3(tie, att, THERMAL).outcome == N  # a tie with the best thermal method is no win
+    # near the ground state on the median (0.0099) but not on its interval's upper end: only the part below thermal holds
+    edge = spinglass.s3(_res({"attention (a)": [0.0, 0.005, 0.0099], "attention (b)": [0.1] * 3, **thermal}), att, THERMAL)
+    assert edge.outcome == P
+    assert spinglass.s3(_res({"attention (a)": [0.0, 0.005, 0.009], "attention (b)": [0.1] * 3, **thermal}, n=2), att, THERMAL).outcome == D
 
 
 def test_s4_beating_langevin_only_is_not_a_part_and_l12_is_required():
-    baselines = {"simulated annealing": 0.001, "parallel tempering": 0.002, "langevin": 0.05}
-    assert spinglass.s4(12, 0.02, baselines, 16).outcome == N  # beats only Langevin, its own base dynamics
-    assert spinglass.s4(12, 0.0001, baselines, 16).outcome == R
-    assert spinglass.s4(12, 0.001 - 5e-6, baselines, 16).outcome == N  # within float tolerance of SA: a tie
-    assert spinglass.s4(8, 0.0001, baselines, 16).outcome == D
-    assert spinglass.s4(12, 0.0001, baselines, 2).outcome == D
+    sizes = [8, 12]
+    baselines = ["simulated annealing", "parallel tempering", "langevin"]
+    base = {"simulated annealing": [0.001, 0.001], "parallel tempering": [0.002, 0.002], "langevin": [0.05, 0.05]}
+    att = ["attention (a)"]
+    assert spinglass.s4(_res({"attention (a)": [0.02, 0.02], **base}, sizes=sizes), att, baselines).outcome == N  # beats Langevin only
+    assert spinglass.s4(_res({"attention (a)": [0.0001, 0.0001], **base}, sizes=sizes), att, baselines).outcome == R
+    tie = _res({"attention (a)": [0.001 - 5e-6] * 2, **base}, sizes=sizes)
+    assert spinglass.s4(tie, att, baselines).outcome == N  # within float tolerance of SA: a tie
+    assert spinglass.s4(_res({"attention (a)": [0.0001] * 2, **base}, sizes=[4, 8]), att, baselines).outcome == D
+    assert spinglass.s4(_res({"attention (a)": [0.0001] * 2, **base}, n=2, sizes=sizes), att, baselines).outcome == D
+    no_att = _res(base, sizes=sizes)
+    assert spinglass.s4(no_att, att, baselines).outcome == D  # reading not run at L = 12 (its N^2 cost)
 
 
 def test_a1_outcomes():

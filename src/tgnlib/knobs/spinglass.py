@@ -1,6 +1,19 @@
-"""Knobs of chapter 2.2 (3D Edwards-Anderson spin glass, claims S1-S4 and A1)."""
+"""Knobs of chapter 2.2 (3D Edwards-Anderson spin glass, claims S1-S4 and A1).
+
+``ci`` is a smoke run of every code path (L <= 8, 4 instances, 4 runs, short schedules, 4 tuning
+draws). ``laptop`` runs L = 4..12 with 16 instances per size and 8 independent runs per instance and
+schedule length, schedules up to 16,384 sweeps per run, the dense site attention (reading (c), N^2 per
+step) up to L = 6, references from parallel tempering and population annealing; about 1.5 hours on two
+CPU cores (reading (c) alone would take 80 minutes at L = 8 there, so it stops at 6). ``full`` is the
+paper's range with more runs, longer schedules and reading (c) at every size (a GPU).
+"""
 
 from . import ChapterKnobs, Knob, KnobError
+from ..spinglass.solvers import SOLVERS, TRIALS
+
+_LENGTHS_CI = [64, 256, 1024]
+_LENGTHS_LAPTOP = [64, 256, 1024, 4096, 16384]
+_LENGTHS_FULL = [64, 256, 1024, 4096, 16384, 65536, 262144]
 
 
 def _check(p) -> None:
@@ -12,17 +25,33 @@ def _check(p) -> None:
     missing = [L for L in p.sizes if L not in p.reference_sweeps]
     if missing:
         raise KnobError(f"knob reference_sweeps={p.reference_sweeps!r} has no entry for L={missing}; give one per size in sizes")
+    if p.lengths != sorted(set(p.lengths)):
+        raise KnobError(f"knob lengths={p.lengths!r} is not allowed: list each schedule length once, increasing")
+    unknown = sorted(set(p.solvers) - set(SOLVERS))
+    if unknown:
+        raise KnobError(f"knob solvers={p.solvers!r}: {unknown} unknown; choose from {sorted(SOLVERS)}")
+    if p.tune_size % 2:
+        raise KnobError(f"knob tune_size={p.tune_size!r} is not allowed: it must be even")
 
 
 KNOBS = ChapterKnobs("spinglass", (
-    Knob("sizes", "list[int]", "linear sizes L (even, increasing)", low=2, high=64, ci=[4, 6, 8], full=[4, 6, 8, 10, 12]),
-    Knob("instances", "int", "disorder instances per L", unit="instances", low=1, high=10000, ci=4, full=16),
-    Knob("budget", "int", "sweeps per instance, all replicas together, for every compared method", unit="sweeps", low=16,
-         high=2**30, ci=2**16, full=2**20),
-    Knob("replicas", "int", "population of SA restarts, Langevin and attention replicas (PT uses its own ladder)", low=2,
-         high=4096, ci=16, full=64),
-    Knob("reference_sweeps", "dict[int,int]", "reference PT: ladder sweeps per chain, per L", unit="sweeps", low=1,
-         ci={4: 4000, 6: 15000, 8: 40000}, full={4: 10**4, 6: 10**5, 8: 3 * 10**5, 10: 10**6, 12: 10**6}),
-    Knob("target_residual", "float", "A1: residual energy per spin that counts as 'reached'", unit="energy per spin",
-         low=1e-9, high=1.0, ci=0.02, full=0.02),
+    Knob("sizes", "list[int]", "linear sizes L (even, increasing)", low=2, high=64, ci=[4, 6, 8], laptop=[4, 6, 8, 10, 12],
+         full=[4, 6, 8, 10, 12]),
+    Knob("instances", "int", "disorder instances per L", unit="instances", low=1, high=10000, ci=4, laptop=16, full=32),
+    Knob("runs", "int", "independent runs per instance and schedule length", unit="runs", low=1, high=4096, ci=4, laptop=8, full=64),
+    Knob("lengths", "list[int]", "schedule lengths t of one run, in sweeps summed over the run's replicas", unit="sweeps", low=8,
+         high=2**30, ci=_LENGTHS_CI, laptop=_LENGTHS_LAPTOP, full=_LENGTHS_FULL),
+    Knob("solvers", "list[str]", "compared solvers (keys of tgnlib.spinglass.solvers.SOLVERS)", ci=list(SOLVERS), laptop=list(SOLVERS),
+         full=list(SOLVERS)),
+    Knob("dense_attention_max_L", "int", "largest L at which reading (c), N^2 per step, is run", low=2, high=64, ci=6, laptop=6,
+         full=12),
+    Knob("tune_size", "int", "linear size of the tuning instances (never measured)", low=2, high=64, ci=4, laptop=6, full=8),
+    Knob("tune_length", "int", "schedule length at which every solver's settings are tuned", unit="sweeps", low=8, high=2**24,
+         ci=256, laptop=1024, full=16384),
+    Knob("tune_trials", "int", "random-search draws per solver besides its defaults (the same for every solver)", low=0, high=256,
+         ci=4, laptop=TRIALS, full=TRIALS),
+    Knob("reference_sweeps", "dict[int,int]", "references: sweeps per instance of each reference algorithm (PT, PA), per L",
+         unit="sweeps", low=1, ci={4: 5 * 10**4, 6: 10**5, 8: 2 * 10**5},
+         laptop={4: 10**5, 6: 3 * 10**5, 8: 6 * 10**5, 10: 10**6, 12: 1_500_000},
+         full={4: 10**6, 6: 10**7, 8: 10**8, 10: 3 * 10**8, 12: 10**9}),
 ), check=_check)
