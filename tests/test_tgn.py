@@ -1,3 +1,4 @@
+import copy
 import itertools
 
 import pytest
@@ -11,6 +12,7 @@ from tgnlib.tgn.model import TGNBlock
 
 VARIANTS = [dict(mode=m, inertial=i) for m, i in itertools.product(("tgn", "inertial", "attention", "transformer"), ("gru", "mamba"))]
 VARIANTS.append(dict(mode="tgn", inertial="mamba", gate="hard", gate_bias=0.3))
+VARIANTS.append(dict(mode="tgn", inertial="gru", gate="capacity", capacity=0.5))
 
 
 def model(seed=0, **kw):
@@ -127,6 +129,46 @@ def test_hard_gate_counts_fewer_flops_than_dense():
         for block in m.blocks:
             block.gate.bias.fill_(-5.0)  # closed everywhere
         assert m(x).attention_flops == 0.0 and dense(x).attention_flops > 0
+
+
+def test_capacity_router_opens_its_capacity_and_learns_where_it_ran():
+    torch.manual_seed(0)
+    m = model(mode="tgn", gate="capacity", capacity=0.25, lam=0.0)
+    x = torch.randint(0, 50, (8, 24))
+    first = m.train()(x, x)  # the gate weight starts at zero: every logit equals the threshold, so everything is open
+    assert all(bool((s.gate > 0).all()) for s in first.gates)
+    first.loss.backward()
+    assert all(float(b.gate.weight.grad.abs().sum()) > 0 for b in m.blocks)  # the router learns from the rows it ran
+    with torch.no_grad():
+        for b in m.blocks:
+            b.gate.weight.normal_(std=0.5)  # a router that ranks tokens
+        m.train()
+        for _ in range(60):  # the threshold follows the quantile of past batches
+            m(torch.randint(0, 50, (8, 24)))
+    m.eval()
+    with torch.no_grad():
+        out = m(torch.randint(0, 50, (64, 24)))
+    opened = torch.stack([(s.gate > 0).float().mean() for s in out.gates])
+    assert torch.all((opened - 0.25).abs() < 0.08), opened
+    assert 0 < out.attention_flops < model(mode="transformer")(torch.randint(0, 50, (64, 24))).attention_flops
+
+
+def test_capacity_router_is_causal_in_training_too():
+    # Mixture-of-Depths' top-k over the sequence lets later tokens decide which earlier ones attend; the
+    # threshold from past batches does not: changing the last token leaves every earlier output unchanged
+    torch.manual_seed(1)
+    m = model(mode="tgn", gate="capacity", capacity=0.3)
+    with torch.no_grad():
+        for b in m.blocks:
+            b.gate.weight.normal_(std=0.5)
+            b.threshold.fill_(0.0)
+    x = torch.randint(0, 50, (4, 20))
+    y = x.clone()
+    y[:, -1] = (y[:, -1] + 1) % 50
+    a, b = copy.deepcopy(m).train(), copy.deepcopy(m).train()
+    torch.testing.assert_close(a(x).logits[:, :-1], b(y).logits[:, :-1])
+    with pytest.raises(ValueError, match="capacity=1.5"):
+        TGNConfig(gate="capacity", capacity=1.5)
 
 
 @pytest.mark.parametrize("shape", [(2, 33, 5), (3, 64, 4, 2)])

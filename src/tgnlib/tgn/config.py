@@ -7,7 +7,7 @@ from dataclasses import asdict, dataclass
 
 INERTIAL = ("gru", "mamba")
 MODES = ("tgn", "inertial", "attention", "transformer")
-GATES = ("soft", "hard")
+GATES = ("soft", "hard", "capacity")
 GATE_INPUTS = ("inertial", "detached")
 
 
@@ -38,9 +38,17 @@ class TGNConfig:
         ``"transformer"``: a plain pre-norm Transformer block (nanoGPT-like baseline). The TGN
         block's attention path is a pre-norm Transformer block, so ``"attention"`` and
         ``"transformer"`` are the same network (tested); both names are kept for the tables.
-    gate : {"soft", "hard"}
+    gate : {"soft", "hard", "capacity"}
         ``"hard"`` thresholds the gate at ``gate_threshold`` and computes attention only for the
-        gated query positions (sparse execution); ``"soft"`` uses g in [0, 1] everywhere.
+        gated query positions (sparse execution; trained with the straight-through estimator);
+        ``"soft"`` uses g in [0, 1] everywhere. ``"capacity"`` is a router in the manner of
+        Mixture-of-Depths (Raposo et al. 2024): attention runs for the positions whose gate logit
+        clears a threshold that tracks the ``1 - capacity`` quantile of past batches' logits (so
+        about ``capacity`` of the tokens open, and a position's choice never depends on later
+        tokens), and the open positions mix attention in with weight g, so the router learns from
+        what attention brought where it ran.
+    capacity : float
+        Fraction of positions the ``"capacity"`` router opens, in (0, 1].
     gate_threshold : float
         Threshold of the hard gate, in (0, 1).
     gate_bias : float
@@ -66,6 +74,7 @@ class TGNConfig:
     mode: str = "tgn"
     gate: str = "soft"
     gate_threshold: float = 0.5
+    capacity: float = 0.125
     gate_bias: float = 0.0
     gate_input: str = "inertial"
     lam: float = 0.01
@@ -81,6 +90,8 @@ class TGNConfig:
         for name, allowed in (("inertial", INERTIAL), ("mode", MODES), ("gate", GATES), ("gate_input", GATE_INPUTS)):
             if getattr(self, name) not in allowed:
                 raise ValueError(f"TGNConfig.{name}={getattr(self, name)!r} is not one of {allowed}")
+        if isinstance(self.capacity, bool) or not isinstance(self.capacity, (int, float)) or not 0 < self.capacity <= 1:
+            raise ValueError(f"TGNConfig.capacity={self.capacity!r} must be in (0, 1]")
         if not 0 < self.gate_threshold < 1:
             raise ValueError(f"TGNConfig.gate_threshold={self.gate_threshold!r} must be in (0, 1)")
         if isinstance(self.lam, bool) or not isinstance(self.lam, (int, float)) or not math.isfinite(self.lam) or self.lam < 0:

@@ -31,15 +31,19 @@ from .model import TGNLanguageModel
 
 @contextlib.contextmanager
 def gating(model: TGNLanguageModel, gate: str):
-    """Run ``model`` with ``gate="soft"`` or ``"hard"`` inside the ``with`` block (same weights).
+    """Run ``model`` with another gate inside the ``with`` block (same weights).
 
     Parameters
     ----------
     model : TGNLanguageModel
-    gate : {"soft", "hard"}
+    gate : {"soft", "hard", "capacity"}
+        ``"capacity"`` only for a model trained with it (its threshold is set in training).
     """
     if gate not in GATES:
         raise ValueError(f"gate={gate!r} is not one of {GATES}")
+    if gate == "capacity" and model.cfg.gate != "capacity":
+        raise ValueError(f"gate='capacity' needs a model trained with it (its threshold is set in training); this one is "
+                         f"gate={model.cfg.gate!r}")
     before = model.cfg.gate
     model.cfg.gate = gate  # the blocks share the model's config object
     try:

@@ -11,7 +11,10 @@ One TGN block (pre-norm)::
 Loss = cross-entropy + lambda * mean(g) (the paper's ``lambda * ||g||_1``, averaged over tokens and
 layers). With ``gate="hard"`` the gate is thresholded and attention runs only for the open positions
 (:meth:`CausalSelfAttention.forward_rows`); training through a hard gate uses the straight-through
-estimator (the gradient of the 0/1 gate is taken as that of the soft gate). Modes ``"inertial"`` (g = 0) and ``"attention"`` (g = 1)
+estimator (the gradient of the 0/1 gate is taken as that of the soft gate). With ``gate="capacity"``
+a router opens about a fixed fraction of positions (a threshold on the gate logit that follows the
+quantile of past batches' logits) and mixes attention in with weight g where open, Mixture-of-Depths
+style (:class:`TGNBlock`). Modes ``"inertial"`` (g = 0) and ``"attention"`` (g = 1)
 are the two streams alone inside the same block; ``"transformer"`` is a plain pre-norm Transformer.
 """
 
@@ -26,6 +29,8 @@ from torch.nn import functional as F
 from .attention import CausalSelfAttention, attention_flops
 from .config import TGNConfig
 from .inertial import InertialStream
+
+ROUTER_MOMENTUM = 0.9  # the capacity router's threshold: weight of its past value at each training step
 
 
 class MLP(nn.Module):
@@ -43,7 +48,7 @@ class MLP(nn.Module):
 class BlockStats:
     """What one block did: its gate values and the attention FLOPs it executed."""
 
-    gate: torch.Tensor  # (B, T), the gate used (soft values, or 0/1 when hard)
+    gate: torch.Tensor  # (B, T), the gate used (soft values; 0/1 when hard; g where the capacity router opened, else 0)
     gate_soft: torch.Tensor  # (B, T), sigmoid output before any threshold
     attention_flops: float
 
@@ -66,6 +71,9 @@ class TGNBlock(nn.Module):
             self.gate.keep_init = True
             for p in self.gate.parameters():  # decay would pull the gate toward sigmoid(0) = 0.5 (see train.parameter_groups)
                 p._no_weight_decay = True
+            # the capacity router's threshold on the gate logit; it starts at the initial logit, so every
+            # position is open at the first step (the gate weight starts at zero) and the router gets a gradient
+            self.register_buffer("threshold", torch.tensor(float(cfg.gate_bias)))
 
     def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, BlockStats]:
         cfg, (b, t, d) = self.cfg, x.shape
@@ -80,12 +88,22 @@ class TGNBlock(nn.Module):
         else:
             h_inert = self.inertial(u)
             gate_in = h_inert.detach() if cfg.gate_input == "detached" else h_inert
-            g_soft = torch.sigmoid(self.gate(gate_in)).squeeze(-1)  # (B, T)
+            z = self.gate(gate_in).squeeze(-1)  # (B, T), the gate's logit
+            g_soft = torch.sigmoid(z)
             if cfg.gate == "hard":
                 open_rows = g_soft > cfg.gate_threshold
                 att, flops = self.attn.forward_rows(u, open_rows)
                 # straight-through: the forward pass uses exactly 0 or 1, the gradient flows to g_soft
                 g = open_rows.to(x.dtype) + g_soft - g_soft.detach()
+            elif cfg.gate == "capacity":
+                open_rows = z.detach() >= self.threshold  # the threshold comes from earlier batches only: causal
+                att, flops = self.attn.forward_rows(u, open_rows)
+                # Mixture-of-Depths: the router weight scales the attention it lets in, so open rows teach the
+                # router whether attention helped there; closed rows keep the inertial stream alone
+                g = open_rows.to(x.dtype) * g_soft
+                if self.training:
+                    level = torch.quantile(z.detach().flatten().to(self.threshold.dtype), 1 - cfg.capacity)
+                    self.threshold.lerp_(level, 1 - ROUTER_MOMENTUM)
             else:
                 att, flops, g = self.attn(u), causal_flops, g_soft
             h = (1 - g).unsqueeze(-1) * h_inert + g.unsqueeze(-1) * att

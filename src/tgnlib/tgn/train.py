@@ -89,7 +89,8 @@ def train(model_cfg: TGNConfig, train_cfg: TrainConfig, tokens, out_dir, device=
         torch.set_rng_state(state["torch_rng"])
         start, history = state["step"], state["history"]
     # a hard gate can leave attention unused in a step, which DDP must be told about
-    ddp = torch.nn.parallel.DistributedDataParallel(model, find_unused_parameters=model_cfg.gate == "hard") if world > 1 else model
+    sparse = model_cfg.gate in ("hard", "capacity")  # closed rows leave attention weights without a gradient
+    ddp = torch.nn.parallel.DistributedDataParallel(model, find_unused_parameters=sparse) if world > 1 else model
     stop = train_cfg.steps if max_steps_this_call is None else min(train_cfg.steps, start + max_steps_this_call)
     use_bf16 = device.type == "cuda"
     bar = tqdm(range(start, stop), initial=start, total=train_cfg.steps, disable=not progress or rank != 0,
