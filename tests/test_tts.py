@@ -41,3 +41,19 @@ def test_optimal_tts_prefers_measured_and_minimises():
 def test_reached_uses_a_float_tolerance_not_a_residual():
     assert T.reached([-10.0, -10.0 + 1e-9, -9.99], -10.0).tolist() == [True, True, False]
     assert np.all(T.reached(np.array([-5.0]), np.array([-5.0])))
+
+
+def test_energy_tolerance_merges_float_rounding_but_not_excitations():
+    from tgnlib.spinglass.reference import confirm_references
+
+    assert T.energy_tolerance(64) == 1e-4 and T.energy_tolerance(512) == pytest.approx(5.12e-4)
+    assert T.energy_tolerance(1728) == pytest.approx(1.728e-3)
+    # the case met at L = 8: one state, PT in float32 and population annealing in float64, 9.3e-5 apart,
+    # and a compared solver's float32 copy of it 1.5e-4 lower still: a tie, so the reference is confirmed
+    energies = {"parallel tempering": [-850.0 + 9.3e-5], "population annealing": [-850.0], "simulated annealing": [-850.0 - 1.5e-4]}
+    assert confirm_references(energies, atol=T.energy_tolerance(512))["confirmed"].all()
+    assert not confirm_references(energies, atol=1e-4)["found_by"][0] == list(energies)  # the old fixed tolerance split it
+    # a real excitation (a single flip costs about 2|h|, 1e-2 here) is not merged
+    assert not confirm_references({"a": [-850.0], "b": [-850.0 + 1e-2]}, atol=T.energy_tolerance(512))["confirmed"].any()
+    with pytest.raises(ValueError, match="n_spins=0"):
+        T.energy_tolerance(0)

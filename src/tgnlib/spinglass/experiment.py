@@ -19,7 +19,7 @@ from .population import population_annealing
 from .reference import dwave_annealing, reference_energies, summarise_reference
 from .tempering import parallel_tempering
 from .trace import Trace
-from .tts import optimal_tts, reached
+from .tts import energy_tolerance, optimal_tts, reached
 
 METHODS = {
     "langevin": (langevin, {}),
@@ -174,7 +174,7 @@ def run_independent(solver, J, length: int, runs: int, settings: dict, seed: int
 
 
 def measure_tts(solver, J, reference, lengths, runs: int, settings: dict, seed: int = 0, device="cpu", cache_dir=None,
-                atol: float = 1e-4) -> dict:
+                atol: float | None = None) -> dict:
     """Time to solution of one solver on every instance, over schedule lengths.
 
     Lengths are tried in increasing order; once every instance succeeds in every run, longer
@@ -195,8 +195,9 @@ def measure_tts(solver, J, reference, lengths, runs: int, settings: dict, seed: 
     seed : int, default 0
     device : str or torch.device, default "cpu"
     cache_dir : path or None
-    atol : float, default 1e-4
-        Total-energy tolerance of a success (:func:`tgnlib.spinglass.tts.reached`).
+    atol : float or None, default None
+        Total-energy tolerance of a success (:func:`tgnlib.spinglass.tts.reached`); None takes
+        :func:`~tgnlib.spinglass.tts.energy_tolerance` of N, so float rounding never splits a tie.
 
     Returns
     -------
@@ -212,6 +213,7 @@ def measure_tts(solver, J, reference, lengths, runs: int, settings: dict, seed: 
     """
     L = int(np.shape(J)[-1])
     n = L**3
+    atol = energy_tolerance(n) if atol is None else atol
     ref = np.asarray(reference, dtype=float)
     tried, successes, seconds, sweeps_done, extra = [], [], 0.0, 0.0, []
     best = np.full(len(ref), np.inf)

@@ -66,7 +66,8 @@ def confirm_references(energies: dict, atol: float = 1e-4) -> dict:
         Per algorithm (e.g. ``"parallel tempering"``, ``"population annealing"``), the lowest total
         energy it found on each instance. Two runs of one algorithm count as one algorithm.
     atol : float, default 1e-4
-        Total-energy tolerance under which two energies are the same state.
+        Total-energy tolerance under which two energies are the same state; pass
+        :func:`~tgnlib.spinglass.tts.energy_tolerance` of N for solvers' float32 energies.
 
     Returns
     -------

@@ -26,7 +26,7 @@ from .attention import attention_smoothing, replica_attention, site_attention
 from .langevin import langevin
 from .population import population_annealing
 from .tempering import parallel_tempering
-from .tts import reached
+from .tts import energy_tolerance, reached
 
 TRIALS = 8  # random-search draws per solver: the same for every method
 
@@ -175,7 +175,7 @@ def tune(solver: Solver, J, reference, length: int, runs: int, L: int, seed: int
     for overrides in candidates:
         res = run_independent(solver, J, length, runs, solver.settings(L, **overrides), seed=seed, device=device, cache_dir=cache_dir)
         residual = res["final"] - ref[None, :]
-        ok = reached(res["final"] * L**3, ref[None, :] * L**3, atol=1e-4)  # the success criterion of measure_tts
+        ok = reached(res["final"] * L**3, ref[None, :] * L**3, atol=energy_tolerance(L**3))  # measure_tts's criterion
         table.append({**overrides, "successes": int(ok.sum()), "mean_residual": float(residual.mean())})
     best = max(range(len(candidates)), key=lambda i: (table[i]["successes"], -table[i]["mean_residual"]))
     for i, row in enumerate(table):
