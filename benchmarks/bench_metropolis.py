@@ -13,6 +13,7 @@ import argparse
 import time
 
 import torch
+from timing import best_of
 
 from tgnlib.spinglass.lattice import Checkerboard, make_couplings, random_spins
 from tgnlib.spinglass.metropolis import metropolis_sweeps
@@ -44,15 +45,7 @@ def solver_rate(fn, L, R, sweeps, device):
     """Spin-flip attempts per second of a whole solver run (``sweeps`` per replica, R replicas)."""
     J = make_couplings(L, 1, seed=0)
     fn(J, 4 * R, device)  # warm-up
-    best = float("inf")
-    for _ in range(2):
-        if device != "cpu":
-            torch.cuda.synchronize()
-        t0 = time.perf_counter()
-        fn(J, sweeps * R, device)
-        if device != "cpu":
-            torch.cuda.synchronize()
-        best = min(best, time.perf_counter() - t0)
+    best = best_of(lambda: fn(J, sweeps * R, device), device, repeats=2)
     return sweeps * R * L**3 / best
 
 

@@ -12,9 +12,8 @@ target.
 """
 
 import argparse
-import time
 
-import torch
+from timing import best_of
 
 from tgnlib.knobs import knobs_of
 from tgnlib.spinglass import make_couplings
@@ -22,16 +21,6 @@ from tgnlib.spinglass.experiment import run_independent
 from tgnlib.spinglass.population import population_annealing
 from tgnlib.spinglass.solvers import SOLVERS
 from tgnlib.spinglass.tempering import parallel_tempering
-
-
-def timed(fn, device) -> float:
-    if device != "cpu":
-        torch.cuda.synchronize()
-    t0 = time.perf_counter()
-    fn()
-    if device != "cpu":
-        torch.cuda.synchronize()
-    return time.perf_counter() - t0
 
 
 def main() -> None:
@@ -51,7 +40,7 @@ def main() -> None:
     for name in full["solvers"]:
         s = SOLVERS[name]
         run_independent(s, J, 16, runs, s.settings(L), seed=1, device=args.device)  # warm-up (kernels, caches)
-        dt = timed(lambda: run_independent(s, J, args.sweeps, runs, s.settings(L), seed=0, device=args.device), args.device)
+        dt = best_of(lambda: run_independent(s, J, args.sweeps, runs, s.settings(L), seed=0, device=args.device), args.device, repeats=1)
         minutes = dt / args.sweeps * total_sweeps / 60
         chapter += minutes
         print(f"{s.name:34s} {dt / args.sweeps * 1e3:13.2f} {minutes:18.1f}", flush=True)
@@ -61,7 +50,7 @@ def main() -> None:
                       ("reference: population annealing", lambda n: population_annealing(J, n, replicas=256, seed=1,
                                                                                          device=args.device, n_records=2))):
         n = 64 * args.sweeps
-        dt = timed(lambda: fn(n), args.device)
+        dt = best_of(lambda: fn(n), args.device, repeats=1)
         minutes = dt / n * ref / 60
         chapter += minutes
         print(f"{label:34s} {dt / n * 1e3:13.4f} {minutes:18.1f}  ({ref:,} sweeps)", flush=True)

@@ -71,8 +71,9 @@ class TGNBlock(nn.Module):
             self.gate.keep_init = True
             for p in self.gate.parameters():  # decay would pull the gate toward sigmoid(0) = 0.5 (see train.parameter_groups)
                 p._no_weight_decay = True
-            # the capacity router's threshold on the gate logit; it starts at the initial logit, so every
-            # position is open at the first step (the gate weight starts at zero) and the router gets a gradient
+        if cfg.mode == "tgn" and cfg.gate == "capacity":
+            # the router's threshold on the gate logit; it starts at the initial logit, so every position is
+            # open at the first step (the gate weight starts at zero) and the router gets a gradient
             self.register_buffer("threshold", torch.tensor(float(cfg.gate_bias)))
 
     def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, BlockStats]:
