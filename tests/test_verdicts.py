@@ -138,6 +138,21 @@ def test_s2_a_tie_at_the_ground_state_is_not_a_win_nor_a_loss():
     assert spinglass.s2(_res({"parallel tempering": [0.0, 0.0, 0.0], "langevin": [0.0, 0.0, 3e-6], **others}, n=2), THERMAL).outcome == D
 
 
+def test_reference_runs_and_compared_solvers_of_one_algorithm_pool_not_replace():
+    from tgnlib.spinglass.reference import confirm_references
+
+    refs = {"parallel tempering": np.array([-10.0, -8.0]), "population annealing": np.array([-10.0, -9.0])}
+    bests = {"parallel tempering": np.array([-9.0, -8.5]), "simulated annealing": np.array([-9.5, -9.0])}
+    pooled = spinglass.energies_by_algorithm(refs, bests)
+    assert list(pooled) == ["parallel tempering", "population annealing", "simulated annealing"]
+    assert pooled["parallel tempering"].tolist() == [-10.0, -8.5]  # the lower of the reference run and the solver
+    # the long reference runs agree on instance 0: confirmed; a plain dict merge drops the reference PT and misses it
+    assert confirm_references(pooled)["confirmed"].tolist() == [True, True]
+    assert confirm_references({**refs, **bests})["confirmed"].tolist() == [False, True]
+    with pytest.raises(ValueError, match="different instances"):
+        spinglass.energies_by_algorithm(refs, {"parallel tempering": np.zeros(3)})
+
+
 def test_s3_outcomes():
     thermal = {"simulated annealing": [0.0, 0.001, 0.02], "parallel tempering": [0.0, 0.002, 0.03],
                "population annealing": [0.0, 0.002, 0.03]}

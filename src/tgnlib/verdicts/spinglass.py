@@ -148,6 +148,38 @@ def s2(residuals: dict, thermal) -> Verdict:
     return not_reproduced(txt)
 
 
+def energies_by_algorithm(references: dict, solver_bests: dict) -> dict:
+    """Each algorithm's lowest energy per instance, for deciding which references are confirmed.
+
+    The reference runs (long parallel tempering and population annealing) and the compared solvers
+    share names: the compared "parallel tempering" is the same algorithm as the reference one, so the
+    two are pooled by their minimum and count once (two runs of one algorithm do not confirm each
+    other). Merging the two dicts instead would let the compared solver's energies silently replace
+    the long reference run's, so that the references never took part in their own confirmation.
+
+    Parameters
+    ----------
+    references : dict of str -> array of shape (I,)
+        Per reference algorithm, its lowest energy on each instance (any unit, the same for all).
+    solver_bests : dict of str -> array of shape (I,)
+        Per compared solver, its best run's energy on each instance, in the same unit.
+
+    Returns
+    -------
+    dict of str -> numpy.ndarray, shape (I,)
+        One entry per algorithm (references first, then the other solvers, in their given order),
+        for :func:`tgnlib.spinglass.reference.confirm_references`.
+    """
+    out = {}
+    for name in dict.fromkeys([*references, *solver_bests]):
+        parts = [np.asarray(d[name], dtype=float) for d in (references, solver_bests) if name in d]
+        if len({p.shape for p in parts}) > 1:
+            raise ValueError(f"{name!r}: the reference and the solver give energies for different instances "
+                             f"(shapes {[p.shape for p in parts]})")
+        out[name] = np.minimum.reduce(parts)
+    return out
+
+
 def s3(residuals: dict, attention, thermal, confirmed: dict | None = None) -> Verdict:
     """S3: is attention dynamics scale invariant, near the ground state at every L?
 
