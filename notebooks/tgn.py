@@ -90,6 +90,7 @@ from IPython.display import Markdown, display
 from scipy.stats import spearmanr
 
 from tgnlib.chapter import open_chapter
+from tgnlib.display import PAGE_WIDTH_IN, format_table, use_book_style
 from tgnlib.ledger import chapter_summary
 from tgnlib.tgn import TGNConfig
 from tgnlib.tgn.evaluate import count_parameters, evaluate, load_run, matched_config, unigram_cross_entropy
@@ -112,7 +113,7 @@ train_cfg = TrainConfig(steps=P.steps, batch_size=P.batch_size, seq_len=P.contex
                         warmup=max(P.steps // 15, 1), checkpoint_every=max(P.steps // 4, 1), seed=ch.seed)
 common = dict(root=runs_root, eval_splits=evals, eval_windows=P.eval_windows, device=ch.device)
 DATA = splits.description
-plt.rcParams.update({"figure.dpi": 110, "axes.grid": True, "grid.alpha": 0.3})
+use_book_style()
 print(ch)
 print(P)
 print(DATA, "|", {k: len(v) for k, v in evals.items()}, "tokens")
@@ -134,11 +135,13 @@ configs = {
     "GRU alone (gate fixed at 0)": matched_config(replace(base, mode="inertial"), target),
     "Mamba-like alone": matched_config(replace(base, mode="inertial", inertial="mamba"), target),
     "TGN (GRU), hard gate trained": replace(base, mode="tgn", gate="hard", gate_bias=0.1),
+    "TGN (GRU), capacity router (10%)": replace(base, mode="tgn", gate="capacity", capacity=0.1, lam=0.0),
 }
-slugs = dict(zip(configs, ("tgn", "transformer", "gru", "mamba", "tgn-hard")))
+slugs = dict(zip(configs, ("tgn", "transformer", "gru", "mamba", "tgn-hard", "tgn-capacity")))
 sizes = pd.DataFrame({name: {"d_model": c.d_model, "parameters": count_parameters(c), "vs TGN": count_parameters(c) / target - 1}
                       for name, c in configs.items()}).T
-display(sizes.style.format({"parameters": "{:,.0f}", "vs TGN": "{:+.1%}"}))
+display(format_table(sizes.rename_axis("model").reset_index(), f"Models at matched parameter count (target {target:,}, the TGN's)",
+                     {"d_model": "{:.0f}", "parameters": "{:,.0f}", "vs TGN": "{:+.1%}"}))
 
 # %% [markdown]
 # ## Training every model
@@ -147,7 +150,13 @@ display(sizes.style.format({"parameters": "{:,.0f}", "vs TGN": "{:+.1%}"}))
 # further TGN seeds and the TGN at every $\lambda$ of the sweep (and $\lambda = 0$). Finished runs are reused
 # and killed ones resume from their checkpoint. The hard-gated TGN is trained with a straight-through
 # gradient and its gate bias starts at 0.1 ($g = 0.52$, open): started closed, its attention would never
-# receive a gradient.
+# receive a gradient. The straight-through gate still cannot learn to *re*-open a closed row (a closed row
+# passes no attention output to its gradient), so a second hard-gated TGN uses a **capacity router** in the
+# manner of Mixture-of-Depths (Raposo et al. 2024; `TGNConfig(gate="capacity")`): attention runs for the
+# positions whose gate logit clears a threshold that follows the 90th percentile of past batches' logits
+# (about 10% of tokens, the paper's "tenth of the compute"; from past batches, so the choice never depends on
+# later tokens), and open rows mix attention in with weight $g$, so the router learns where attention helped.
+# Its $\lambda$ is 0: the capacity, not the penalty, sets its compute. This reading is ours.
 
 # %%
 searched, runs = {}, {}
@@ -188,20 +197,23 @@ table = pd.DataFrame({
            "parameters": v["params"], "train seconds": v["seconds"], "tokens": v["tokens"], "lr": v["lr"]}
     for name, v in rows.items()}).T
 unigram = unigram_cross_entropy(splits.train, splits.test, splits.vocab_size)
-display(table.style.format({"val PPL": "{:.1f}", "test PPL": "{:.1f}", "test word PPL": "{:.0f}", "gate rate (mean g)": "{:.3f}",
-                            "open gates (g>0.5)": "{:.3f}", "attention MFLOP/token": "{:.4f}", "forward MFLOP/token": "{:.3f}",
-                            "parameters": "{:,.0f}", "train seconds": "{:.0f}", "tokens": "{:,.0f}", "lr": "{:.0e}"}))
+display(format_table(table.rename_axis("model").reset_index(),
+                     f"Every model at the end of training ({DATA}; {P.steps} steps of {P.batch_size} x {P.context} tokens; "
+                     "perplexities per token unless 'word'; MFLOP per token of the test split)",
+                     {"val PPL": "{:.1f}", "test PPL": "{:.1f}", "test word PPL": "{:.0f}", "gate rate (mean g)": "{:.3f}",
+                      "open gates (g>0.5)": "{:.3f}", "attention MFLOP/token": "{:.4f}", "forward MFLOP/token": "{:.3f}",
+                      "parameters": "{:,.0f}", "train seconds": "{:.0f}", "tokens": "{:,.0f}", "lr": "{:.0e}"}))
 print(f"unigram test perplexity (train-split frequencies): {np.exp(unigram):.1f}")
 
 # %%
-fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(14, 3.6), sharey=True)
+fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(PAGE_WIDTH_IN, 3.8), sharey=True)
 names = list(table.index)[::-1]
 ax1.barh(names, table.loc[names, "test PPL"], color="C0")
 ax1.axvline(np.exp(unigram), color="k", ls=":", label="unigram (token frequencies)")
 ax2.barh(names, table.loc[names, "attention MFLOP/token"], color="C1")
 ax1.set(xlabel="test perplexity (per token)", title="quality")
 ax2.set(xlabel="attention MFLOP executed per token (test)", title="attention compute")
-ax1.legend(fontsize=8)
+ax1.legend(loc="upper center", bbox_to_anchor=(0.5, -0.2), ncol=2)
 fig_table = ch.figure(
     fig, "g1_g5_perplexity_and_compute", "Figure G1",
     "Test perplexity (left) and attention FLOPs executed per token (right) of every model in the table.",
@@ -230,7 +242,7 @@ print("G1:", g1)
 # bias starts at 0, so $g = 0.5$ at step 0 (our choice; the paper does not say).
 
 # %%
-fig, (ax1, ax2, ax3) = plt.subplots(1, 3, figsize=(16, 4.2))
+fig, (ax1, ax2, ax3) = plt.subplots(1, 3, figsize=(PAGE_WIDTH_IN, 3.4))
 trajectories = []
 for i, r in enumerate(seed_runs):
     step = r.series("step")
@@ -243,14 +255,15 @@ ax1.axhline(0.09, color="k", ls="--", lw=0.8, label="9% (G4)")
 ax1.set(yscale="log", xlabel="training step", ylabel="gate rate (mean g)", title=f"gate rate, lambda = {P.lam}")
 ax2.set(xlabel="training step", ylabel="training cross-entropy (nats/token)", title="loss")
 ax3.set(xlabel="training step", ylabel="fraction of tokens with g > 0.5", title="open gates")
-ax1.legend(fontsize=8)
+ax1.legend(loc="upper center", bbox_to_anchor=(0.5, -0.2), ncol=2)
 fig_traj = ch.figure(
     fig, "g2_g4_gate_trajectory", "Figure G2",
     "Gate rate, training loss and fraction of open gates against training step for the TGN at "
     f"lambda = {P.lam} (moving averages over 10 steps).",
     f"{DATA}; TGN with a GRU inertial stream, {P.n_layers} blocks of width {P.d_model}, {len(seed_runs)} seeds, "
     f"{P.steps} steps of {P.batch_size} x {P.context} tokens")
-pd.DataFrame(trajectories, index=[f"seed {r.train_cfg.seed}" for r in seed_runs]).round(4)
+display(format_table(pd.DataFrame(trajectories).assign(seed=[r.train_cfg.seed for r in seed_runs]).set_index("seed").reset_index(),
+                     f"Gate-rate trajectory of each seed at lambda = {P.lam} (mean g; steps are optimiser steps)"))
 
 # %% [markdown]
 # As a second look at G2-G3, the same trajectory summary for every run of the $\lambda$ sweep below is
@@ -269,7 +282,8 @@ g4 = rules.g4(finals, open_final, loss_drops)
 by_lambda = {v: describe_gate_trajectory(r.series("gate_rate")) for v, r in sweep.items()}
 below_1pct = sorted(v for v, t in by_lambda.items() if t["minimum"] < 0.01)
 u_shaped = sorted(v for v, up in zip(by_lambda, rules.rebounds(by_lambda.values(), P.steps)) if up)
-display(pd.DataFrame(by_lambda).T.rename_axis("lambda").round(4))
+display(format_table(pd.DataFrame(by_lambda).T.rename_axis("lambda").reset_index(),
+                     "Gate-rate trajectory over the lambda sweep (mean g; lambda is the gate penalty weight)", {"lambda": "{:g}"}))
 g2 = rules.g2(mins)
 common_measure = dict(n=len(seed_runs), lam=P.lam, steps=P.steps)
 ch.record("G2", verdict=g2, figure=fig_traj, data=DATA,
@@ -300,7 +314,7 @@ print("G2:", g2, "| G3:", g3, "| G4:", g4)
 # for every model at its chosen learning rate. Dots: validation cross-entropy at the end.
 
 # %%
-fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(14, 4.4))
+fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(PAGE_WIDTH_IN, 4.4))
 for i, (name, r) in enumerate(runs.items()):
     ce = smooth(r.series("ce"), 10)
     ax1.plot(r.series("tokens"), ce, color=f"C{i}", label=name)
@@ -311,7 +325,7 @@ ax1.set(xlabel="training tokens", ylabel="cross-entropy (nats/token)", title="lo
 ax2.set(xlabel=f"training wall time (s, {ch.device.type})", ylabel="cross-entropy (nats/token)", title="loss vs wall time")
 for ax in (ax1, ax2):
     ax.set_ylim(None, float(np.log(splits.vocab_size)))
-ax1.legend(fontsize=8)
+ax1.legend(loc="upper center", bbox_to_anchor=(0.5, -0.2), ncol=2)
 fig_curves = ch.figure(
     fig, "g5_g6_loss_curves", "Figure G5",
     "Training loss against tokens and wall time for the TGN and every baseline at matched parameter "
@@ -326,6 +340,7 @@ fig_curves = ch.figure(
 # %%
 transformer = rows["Transformer (= gate fixed at 1)"]
 hard_models = {"hard gate trained": rows["TGN (GRU), hard gate trained"],
+               "capacity router (10%)": rows["TGN (GRU), capacity router (10%)"],
                "hardened at inference": rows["TGN (GRU), soft-trained, hard gate at inference"]}
 ppl_ratio = {k: v["test"]["perplexity"] / transformer["test"]["perplexity"] for k, v in hard_models.items()}
 flop_ratio = {k: v["test"]["attention_flops_per_token"] / transformer["test"]["attention_flops_per_token"] for k, v in hard_models.items()}
@@ -338,11 +353,13 @@ for rule in (rules.g5, rules.g6):
 g5 = rules.g5(attention_pays, ppl_ratio, flop_ratio)
 ch.record("G5", verdict=g5, figure=fig_table, data=DATA,
           summary="test perplexity relative to the Transformer ({tr:.1f}): soft TGN {soft:.2f}x at {soft_fl:.0%} of its attention "
-                  "FLOPs; hard gate trained {ht:.2f}x at {ht_fl:.1%}; soft-trained hardened at inference {hi:.2f}x at {hi_fl:.1%}; "
+                  "FLOPs; hard gate trained {ht:.2f}x at {ht_fl:.1%}; capacity router {cr:.2f}x at {cr_fl:.1%}; soft-trained hardened at "
+                  "inference {hi:.2f}x at {hi_fl:.1%}; "
                   "GRU alone {gru:.2f}x, Mamba-like {mamba:.2f}x (all within 10% of {params:,} parameters)",
           measured=dict(tr=transformer["test"]["perplexity"], soft=soft_ratio,
                         soft_fl=tgn_test["attention_flops_per_token"] / transformer["test"]["attention_flops_per_token"],
                         ht=ppl_ratio["hard gate trained"], ht_fl=flop_ratio["hard gate trained"], hi=ppl_ratio["hardened at inference"],
+                        cr=ppl_ratio["capacity router (10%)"], cr_fl=flop_ratio["capacity router (10%)"],
                         hi_fl=flop_ratio["hardened at inference"],
                         gru=rows["GRU alone (gate fixed at 0)"]["test"]["perplexity"] / transformer["test"]["perplexity"],
                         mamba=rows["Mamba-like alone"]["test"]["perplexity"] / transformer["test"]["perplexity"], params=target),
@@ -377,7 +394,7 @@ rate = np.array([describe_gate_trajectory(sweep[float(v)].series("gate_rate"))["
 opened = np.array([float(np.mean(sweep[float(v)].history[-1]["gate_open"])) for v in lams])
 ppl = np.array([sweep[float(v)].scores["validation"]["perplexity"] for v in lams])
 rate0 = describe_gate_trajectory(sweep[0.0].series("gate_rate"))["final"]
-fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(13, 4.2))
+fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(PAGE_WIDTH_IN, 4.2))
 ax1.plot(lams, rate, "o-", label="gate rate (mean g)")
 ax1.plot(lams, opened, "s--", label="open gates (g > 0.5)")
 ax1.axhline(rate0, color="C0", ls=":", label=f"lambda = 0: mean g {rate0:.3f}")
@@ -387,8 +404,8 @@ ax2.axhline(sweep[0.0].scores["validation"]["perplexity"], color="C2", ls=":", l
 ax2.axhline(runs["GRU alone (gate fixed at 0)"].scores["validation"]["perplexity"], color="C3", ls="--", label="GRU alone")
 ax2.axhline(runs["Transformer (= gate fixed at 1)"].scores["validation"]["perplexity"], color="C4", ls="--", label="Transformer")
 ax2.set(xscale="log", xlabel="lambda (gate penalty weight)", ylabel="validation perplexity (per token)", title="perplexity vs lambda")
-ax1.legend(fontsize=8)
-ax2.legend(fontsize=8)
+ax1.legend(loc="upper center", bbox_to_anchor=(0.5, -0.2), ncol=2)
+ax2.legend(loc="upper center", bbox_to_anchor=(0.5, -0.2), ncol=2)
 fig_lam = ch.figure(
     fig, "g7_lambda_sweep", "Figure G7",
     "Final gate rate and validation perplexity of the TGN against the gate penalty lambda; dotted: "
@@ -431,7 +448,7 @@ for mode in ("tgn", "transformer", "inertial"):
     r = run(f"recall-{mode}", cfg, recall_train, task, runs_root, device=ch.device)
     model, _ = load_run(r.out_dir, device=ch.device)
     recall[mode] = recall_by_distance(model, RecallTask(64, distances, p_local=0.9, seed=ch.seed + 1000), distances)
-fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(13, 4.2))
+fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(PAGE_WIDTH_IN, 4.2))
 for i, (mode, label) in enumerate((("tgn", "TGN"), ("transformer", "Transformer"), ("inertial", "GRU alone"))):
     ax1.plot(distances, recall[mode]["accuracy"], "o-", color=f"C{i}", label=label)
 ax1.axhline(1 / 16, color="k", ls=":", label="chance (16 values)")
@@ -440,8 +457,8 @@ for layer in range(P.n_layers):
     ax2.axhline(recall["tgn"]["gate_filler"][layer], color=f"C{layer}", ls="--", label=f"block {layer + 1}: other tokens")
 ax1.set(xscale="log", xlabel="dependency distance (tokens)", ylabel="recall accuracy at QUERY", title="recall")
 ax2.set(xscale="log", xlabel="dependency distance (tokens)", ylabel="TGN soft gate g", title="TGN gate at the token that needs the key")
-ax1.legend(fontsize=8)
-ax2.legend(fontsize=8)
+ax1.legend(loc="upper center", bbox_to_anchor=(0.5, -0.2), ncol=2)
+ax2.legend(loc="upper center", bbox_to_anchor=(0.5, -0.2), ncol=2)
 fig_recall = ch.figure(
     fig, "g8_recall_task", "Figure G8a",
     "Synthetic recall: accuracy against dependency distance (left) and the TGN's gate at QUERY against "
@@ -457,7 +474,7 @@ fig_recall = ch.figure(
 # %%
 idx = windows(splits.validation, P.context, max_windows=32)[:, :-1].to(ch.device)
 gates, attended = (z.float().cpu().numpy() for z in gates_and_attended_distance(tgn_model, idx))
-fig, ax = plt.subplots(figsize=(7, 4.2))
+fig, ax = plt.subplots(figsize=(6, 4.2))
 rhos = []
 for layer in range(P.n_layers):
     g_l, d_l = gates[layer].ravel(), attended[layer].ravel()
@@ -466,7 +483,7 @@ for layer in range(P.n_layers):
     rhos.append(float(spearmanr(g_l[keep], d_l[keep])[0]))
 ax.set(xscale="log", xlabel="mean attended distance of the token's attention row (tokens)", ylabel="mean soft gate g",
        title="TGN on real text: gate vs attended distance")
-ax.legend(fontsize=8)
+ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.2), ncol=2)
 fig_text = ch.figure(
     fig, "g8_real_text", "Figure G8b",
     "Mean gate of the main TGN against the mean attended distance of its attention row, per block "
@@ -519,6 +536,7 @@ display(Markdown(chapter_summary(ch.output_dir, "tgn")))
 # ## References
 #
 # - Gu, A., Dao, T. (2023). Mamba: linear-time sequence modeling with selective state spaces. arXiv:2312.00752.
+# - Raposo, D. et al. (2024). Mixture-of-Depths: dynamically allocating compute in transformer-based language models. arXiv:2404.02258.
 # - Cho, K. et al. (2014). Learning phrase representations using RNN encoder-decoder for statistical machine translation (GRU). *EMNLP*.
 # - Vaswani, A. et al. (2017). Attention is all you need. *NeurIPS*; Karpathy, A. nanoGPT (github.com/karpathy/nanoGPT).
 # - Bengio, Y., Léonard, N., Courville, A. (2013). Estimating or propagating gradients through stochastic neurons (straight-through estimator). arXiv:1308.3432.
