@@ -317,3 +317,86 @@ def test_masked_rank_floor_and_ceilings_bracket_a_reading():
     assert np.allclose(np.abs(np.fft.rfft(sur - sur.mean(0), axis=0)), np.abs(np.fft.rfft(ts - ts.mean(0), axis=0)))
     fc_real, fc_sur = (np.abs(functional_connectivity(x[None])[0][~np.eye(40, dtype=bool)]).mean() for x in (ts, sur))
     assert fc_sur < 0.5 * fc_real
+
+
+def test_bold_phase_synchrony_reads_shared_phases_and_never_looks_ahead():
+    rng = np.random.default_rng(0)
+    t = np.arange(300) * 2.0
+    shared = np.sin(2 * np.pi * 0.05 * t)[:, None] + 0.05 * rng.standard_normal((300, 40))
+    independent = np.column_stack([np.sin(2 * np.pi * 0.05 * t + rng.uniform(0, 2 * np.pi)) for _ in range(40)])
+    r_shared = insilico.bold_phase_synchrony(shared, 2.0, 20)
+    r_indep = insilico.bold_phase_synchrony(independent, 2.0, 20)
+    assert r_shared.shape == (281,) and r_shared[50:].min() > 0.9
+    assert r_indep[50:].mean() < 0.35  # 40 uniform phases: about 1/sqrt(40) = 0.16, not 1
+    # causal: changing volumes after a window leaves that window's value unchanged
+    later = shared.copy()
+    later[150:] = rng.standard_normal((150, 40))
+    assert np.array_equal(insilico.bold_phase_synchrony(later, 2.0, 20)[:131], r_shared[:131])
+    assert not np.allclose(insilico.bold_phase_synchrony(later, 2.0, 20)[131:], r_shared[131:])
+    with pytest.raises(ValueError, match="window"):
+        insilico.bold_phase_synchrony(shared[:10], 2.0, 20)
+
+
+def test_up_ramp_and_calibration_couplings_get_a_stable_euler_step(connectome):
+    from dataclasses import replace
+
+    assert insilico.stable_dt(connectome, 0.2) == 1.0
+    assert insilico.stable_dt(connectome, 0.6) == 0.5  # K lambda_max ~ 2.95: the 1-ms step would be near its bound
+    with pytest.raises(ValueError, match="Euler step"):
+        insilico.stable_dt(connectome, 1000.0)
+    config = replace(TINY, coupling=0.3, global_up_final=2.0)
+    assert insilico.peak_coupling(config, "global-up") == pytest.approx(0.6)
+    insilico.check_stability(connectome, config, "global")  # 0.3 at 1 ms: fine
+    with pytest.raises(ValueError, match="'global-up'"):
+        insilico.check_stability(connectome, config, "global-up")  # 0.6 at 1 ms diverges
+    up = insilico.simulate_induction(connectome, "global-up", 5, replace(config, dt_ms=0.5, baseline_s=4.0, ramp_s=2.0, hold_s=2.0))
+    assert np.isfinite(up.bold).all()
+
+
+def _synthetic_results(n=30):
+    # long-range rank falls at 200 s and synchrony rises at 240 s in the inductions; shams are noise
+    rng = np.random.default_rng(1)
+    t = np.arange(60.0, 500.0, 2.0)
+    config = insilico.InductionConfig(baseline_s=160.0, ramp_s=200.0, hold_s=80.0)
+
+    def noise():
+        x = np.zeros(len(t))
+        for i in range(1, len(t)):
+            x[i] = 0.7 * x[i - 1] + rng.standard_normal()
+        return x
+
+    out = {}
+    for s in range(n):
+        fall, rise = (t > 200) * (t - 200) / 10, (t > 240) * (t - 240) / 10
+        for name, rank, sync in (("long-range", 30 + noise() - fall, noise() + rise), ("none", 30 + noise(), noise())):
+            out[(name, s)] = {"t_s": t, "long-range rank": rank, "BOLD phase synchrony": sync, "mean FC": sync.copy(),
+                              "Kuramoto order": noise()}
+    return out, config
+
+
+def test_sham_calibrated_onsets_and_lags_find_a_planted_order_and_nothing_in_the_shams():
+    from tgnlib.brain.analysis import calibrate_onsets, calibrated_lags, summarise_lags
+
+    results, config = _synthetic_results()
+    cal = calibrate_onsets(results, config).set_index(["measure", "induction"])
+    assert (cal.xs("none", level="induction")["sham_rate"] <= 0.05).all()
+    assert cal.loc[("long-range rank", "long-range"), "beats_sham"] and cal.loc[("mean FC", "long-range"), "rate"] > 0.9
+    assert not cal.loc[("Kuramoto order", "long-range"), "beats_sham"]  # pure noise in both
+    assert not cal.xs("none", level="induction")["beats_sham"].any()
+    lags = calibrated_lags(results, config, cal.reset_index())
+    summary = summarise_lags(lags).set_index(["induction", "synchrony"])
+    row = summary.loc[("long-range", "BOLD phase synchrony")]
+    assert row.detected >= 25 and 20 < row.median_lag_s < 60 and row.lag_low_s > 0
+    with pytest.raises(ValueError, match="sham"):
+        calibrate_onsets({k: v for k, v in results.items() if k[0] != "none"}, config)
+
+
+def test_coupling_grid_is_widened_until_the_best_fit_is_inside(connectome, monkeypatch):
+    # a planted fit curve peaking at K = 0.5: the grid 0.1-0.3 must grow past it
+    monkeypatch.setattr(insilico, "fit_coupling", lambda c, ks, fc, *a, **k: {float(x): -(float(x) - 0.5) ** 2 for x in ks})
+    out = insilico.bracket_coupling(connectome, [0.1, 0.2, 0.3], None)
+    assert out["bracketed"] and out["added"] == pytest.approx([0.45, 0.675]) and out["best"] == pytest.approx(0.45)
+    capped = insilico.bracket_coupling(connectome, [0.1, 0.2, 0.3], None, max_extensions=1)
+    assert not capped["bracketed"]
+    with pytest.raises(ValueError, match="two couplings"):
+        insilico.bracket_coupling(connectome, [0.3], None)

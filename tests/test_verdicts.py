@@ -324,12 +324,21 @@ def test_b1_b2_need_the_sedation_data():
     assert brain.b2(True, p, {False: 1.0, True: 1.0}, True).outcome == N
 
 
-def test_b3_a_control_with_the_same_lag_is_not_the_mechanism():
-    ok = dict(rank_change=-1.0, rank_p=0.01, sync_change=0.01, sync_p=0.01, detected=15, runs=20, lag_low_s=10.0)
-    assert brain.b3(**ok, control_lag={"global": False}).outcome == R
-    assert brain.b3(**ok, control_lag={"global": True}).outcome == P
-    assert brain.b3(**{**ok, "lag_low_s": float("nan")}, control_lag={}).outcome == P
-    assert brain.b3(**{**ok, "sync_change": -0.001}, control_lag={"global": True}).outcome == N
+def test_b3_needs_every_bold_readout_onsets_beating_sham_and_no_control_with_the_same_order():
+    ok = dict(rank_change=-1.0, rank_p=0.01, sync_change=0.01, sync_p=0.01, rank_beats_sham=True, sync_beats_sham=True,
+              detected=15, runs=20, lag_low_s=10.0)
+    both = {"BOLD phase synchrony": ok, "mean FC": ok}
+    assert brain.b3(both, {"global": {"BOLD phase synchrony": {**ok, "lag_low_s": -5.0}, "mean FC": ok}}).outcome == R
+    assert brain.b3(both, {"global": both}).outcome == P  # a control shows the same order: not the mechanism
+    # onsets that do not beat the sham are not onsets, whatever the lag
+    assert brain.b3({**both, "mean FC": {**ok, "sync_beats_sham": False}}, {}).outcome == P
+    # the lag's sign must agree across readouts
+    assert brain.b3({**both, "mean FC": {**ok, "lag_low_s": float("nan")}}, {}).outcome == P
+    # synchrony that falls on one readout (mean FC, when long-range coupling is cut): not reproduced
+    got = brain.b3({**both, "mean FC": {**ok, "sync_change": -0.02}}, {"global": both})
+    assert got.outcome == N and "mean FC" in got.reason
+    with pytest.raises(ValueError):
+        brain.b3({}, {})
     assert brain.lag_established(15, 20, 10.0) and not brain.lag_established(5, 20, 10.0)
     assert not brain.lag_established(15, 20, float("nan")) and not brain.lag_established(0, 0, 1.0)
 

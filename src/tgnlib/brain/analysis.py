@@ -13,7 +13,7 @@ from scipy import stats as sps
 from ..bootstrap import bootstrap_interval
 from .connectome import Connectome, clean_timeseries
 from .geometry import RANK_KINDS, distance_matrix, geometric_ranks
-from .insilico import InductionConfig, onset_lag
+from .insilico import BOLD_SYNCHRONY, STEADY, InductionConfig, calibrate_onset_threshold, detect_onset, onset_lag
 from .preprocess import preprocess_subject
 from .sedation import STATES, find_runs
 from .stats import compare_paired, correct_pvalues, motion_adjusted_difference
@@ -158,6 +158,108 @@ def induction_lags(results: dict, config: InductionConfig, rules=("hinge", "thre
                                  **onset_lag(m, config, synchrony=sync, rule=rule),
                                  rank_change=float(m["long-range rank"][hold].mean() - m["long-range rank"][base].mean()),
                                  sync_change=float(m[sync][hold].mean() - m[sync][base].mean())))
+    return pd.DataFrame(rows)
+
+
+ONSET_DIRECTIONS = {"long-range rank": -1, "connectivity rank": -1, "mean FC": +1, "long-range mean FC": +1,
+                    "BOLD phase synchrony": +1, "Kuramoto order": +1}  # rank collapses, synchrony bursts
+CALIBRATED_RULE = "threshold (sham-calibrated)"
+
+
+def _series(results: dict, induction: str, measure: str) -> list:
+    return [(m["t_s"], m[measure]) for (i, _), m in sorted(results.items(), key=lambda kv: kv[0][1]) if i == induction]
+
+
+def calibrate_onsets(results: dict, config: InductionConfig, measures=("long-range rank", *BOLD_SYNCHRONY, "Kuramoto order"),
+                     sham: str = STEADY, false_alarm: float = 0.05, persist: int = 5) -> pd.DataFrame:
+    """Each measure's onset threshold set on the sham runs, and every induction's detection rate against the sham's.
+
+    The threshold rule (:func:`tgnlib.brain.insilico.detect_onset`) fires on pure fluctuations at a
+    fixed z; here z is the smallest that fires on at most ``false_alarm`` of the shams (same model,
+    same seeds, no ramp), and an induction's onsets count only where they are found more often than
+    on the shams (one-sided Fisher exact test of the two detection counts).
+
+    Parameters
+    ----------
+    results : dict
+        From :func:`tgnlib.brain.insilico.run_inductions`, with the sham among the inductions.
+    config : InductionConfig
+    measures : sequence of str
+        Names in :data:`ONSET_DIRECTIONS`.
+    sham : str, default "none"
+    false_alarm : float, default 0.05
+        Largest fraction of shams allowed to show an onset.
+    persist : int, default 5
+        Consecutive windows beyond the threshold that make an onset.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per (measure, induction, sham included): ``direction, z, detected, runs, rate,
+        sham_rate, p_vs_sham, beats_sham``.
+    """
+    if not any(i == sham for i, _ in results):
+        raise ValueError(f"no sham runs ({sham!r}) among the results: run them with the inductions")
+    rows = []
+    inductions = list(dict.fromkeys(i for i, _ in results))
+    for measure in measures:
+        direction = ONSET_DIRECTIONS[measure]
+        cal = calibrate_onset_threshold(_series(results, sham, measure), config.baseline_s, direction, false_alarm, persist=persist)
+        sham_hits = round(cal["false_alarm_rate"] * cal["runs"])
+        for induction in inductions:
+            series = _series(results, induction, measure)
+            hits = sum(np.isfinite(detect_onset(t, v, config.baseline_s, direction, "threshold", z=cal["z"], persist=persist))
+                       for t, v in series) if np.isfinite(cal["z"]) else 0
+            p = float(sps.fisher_exact([[hits, len(series) - hits], [sham_hits, cal["runs"] - sham_hits]], alternative="greater")[1])
+            rows.append(dict(measure=measure, direction=direction, z=cal["z"], induction=induction, detected=int(hits),
+                             runs=len(series), rate=hits / len(series), sham_rate=cal["false_alarm_rate"], p_vs_sham=p,
+                             beats_sham=bool(induction != sham and p < 0.05)))
+    return pd.DataFrame(rows)
+
+
+def calibrated_lags(results: dict, config: InductionConfig, thresholds: pd.DataFrame, rank: str = "long-range rank",
+                    synchrony=(*BOLD_SYNCHRONY, "Kuramoto order"), persist: int = 5) -> pd.DataFrame:
+    """Onsets and lags of every run with the sham-calibrated thresholds, per synchrony readout.
+
+    Parameters
+    ----------
+    results : dict
+        From :func:`tgnlib.brain.insilico.run_inductions`.
+    config : InductionConfig
+    thresholds : pandas.DataFrame
+        From :func:`calibrate_onsets` (its ``z`` per measure).
+    rank : str, default "long-range rank"
+    synchrony : sequence of str
+        Readouts of synchrony; the first two come from the BOLD, like the rank.
+    persist : int, default 5
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns as :func:`induction_lags` (``rule`` is "threshold (sham-calibrated)"): one row per
+        run and readout, lag = synchrony onset - rank onset (s), NaN where an onset is missing.
+    """
+    z = thresholds.groupby("measure")["z"].first().to_dict()
+    missing = [m for m in (rank, *synchrony) if m not in z]
+    if missing:
+        raise ValueError(f"no calibrated threshold for {missing}; calibrate_onsets measured {sorted(z)}")
+    rows = []
+    for (induction, seed), m in results.items():
+        base = m["t_s"] <= config.baseline_s
+        hold = m["t_s"] > config.baseline_s + config.ramp_s
+
+        def onset(name):
+            if not np.isfinite(z[name]):
+                return float("nan")
+            return detect_onset(m["t_s"], m[name], config.baseline_s, ONSET_DIRECTIONS[name], "threshold", z=z[name], persist=persist)
+
+        rank_onset = onset(rank)
+        for sync in synchrony:
+            sync_onset = onset(sync)
+            rows.append(dict(induction=induction, seed=seed, rule=CALIBRATED_RULE, synchrony=sync, rank_onset_s=rank_onset,
+                             sync_onset_s=sync_onset, lag_s=sync_onset - rank_onset,
+                             rank_change=float(m[rank][hold].mean() - m[rank][base].mean()),
+                             sync_change=float(m[sync][hold].mean() - m[sync][base].mean())))
     return pd.DataFrame(rows)
 
 

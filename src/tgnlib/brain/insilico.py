@@ -11,14 +11,20 @@ geometric connectivity precedes the burst of global synchrony, without giving th
 * **Induction.** After a baseline, one parameter ramps linearly, then holds. ``"long-range"``
   scales the structural coupling of the long-range connections (centroid distance above a
   quantile) from 1 to ``long_range_final``: the paper's implied mechanism. Controls that do not
-  target long-range connections: ``"global"`` scales every connection alike; ``"bifurcation"``
-  moves every node's bifurcation parameter from ``bifurcation`` to ``bifurcation_final``
-  (across the Hopf point, into self-sustained oscillation).
-* **Measures**, on sliding windows of the simulated BOLD: the effective rank of the long-range
-  part of functional connectivity (and of the whole), mean functional connectivity, and the
-  Kuramoto order parameter of the neural phases (``atan2(y, x)`` of each oscillator).
-* **Onsets** by a stated rule (:func:`detect_onset`), lag = synchrony onset - rank onset:
-  positive when the rank collapse comes first.
+  target long-range connections: ``"global"`` scales every connection alike (weaker);
+  ``"global-up"`` strengthens every connection (to ``global_up_final`` times the coupling: a
+  control that drives the model toward synchrony); ``"bifurcation"`` moves every node's
+  bifurcation parameter from ``bifurcation`` to ``bifurcation_final`` (across the Hopf point,
+  into self-sustained oscillation). ``"none"`` holds the awake working point: the **sham** on
+  which onset thresholds are calibrated.
+* **Measures**, on sliding windows of the simulated BOLD (one clock): the effective rank of the
+  long-range part of functional connectivity (and of the whole), mean functional connectivity
+  (all and long-range), and the Kuramoto order parameter of the band-passed BOLD phases
+  (:func:`bold_phase_synchrony`). The Kuramoto order of the neural phases (``atan2(y, x)`` of
+  each oscillator) is kept as a second clock, for contrast: it runs ahead of the haemodynamics.
+* **Onsets** by a stated rule (:func:`detect_onset`), its threshold set on the shams
+  (:func:`calibrate_onset_threshold`); lag = synchrony onset - rank onset: positive when the rank
+  collapse comes first.
 
 neurolib's integrator is driven one 2-s segment at a time (``continue_run``) so the ramp can
 change a parameter between segments; each segment gets its own noise seed, derived from the run's.
@@ -29,7 +35,7 @@ from __future__ import annotations
 import logging
 import multiprocessing
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -38,11 +44,13 @@ from ..cache import code_fingerprint, run_key
 from .connectome import Connectome
 from .geometry import connectivity_rank, distance_matrix, distance_threshold, functional_connectivity, sliding_windows, split_by_distance
 
-INDUCTIONS = ("long-range", "global", "bifurcation")
-STEADY = "none"  # no ramp: the awake working point held, for calibration
+INDUCTIONS = ("long-range", "global", "global-up", "bifurcation")
+STEADY = "none"  # no ramp: the awake working point held; the sham of every induction, and the calibration runs
 ONSET_RULES = ("hinge", "threshold")
-MEASURES = ("long-range rank", "connectivity rank", "mean FC", "Kuramoto order")
+MEASURES = ("long-range rank", "connectivity rank", "mean FC", "long-range mean FC", "BOLD phase synchrony", "Kuramoto order")
+BOLD_SYNCHRONY = ("BOLD phase synchrony", "mean FC")  # synchrony read from the BOLD, the clock of the rank
 SEGMENT_MS = 2000.0
+BOLD_BAND_HZ = (0.01, 0.1)  # the band of the rest-fMRI literature, where BOLD phases are read
 
 
 @dataclass(frozen=True)
@@ -61,6 +69,7 @@ class InductionConfig:
     long_range_quantile: float = 0.5
     long_range_final: float = 0.0
     global_final: float = 0.0
+    global_up_final: float = 2.0
     bifurcation_final: float = 0.02
     window_tr: int = 20
     discard_s: float = 20.0
@@ -87,18 +96,46 @@ def long_range_mask(connectome: Connectome, quantile: float = 0.5) -> np.ndarray
     return split_by_distance(d, distance_threshold(d, quantile))[0]
 
 
-def check_stability(connectome: Connectome, config: InductionConfig) -> float:
+def peak_coupling(config: InductionConfig, induction: str = STEADY) -> float:
+    """The largest global coupling an induction reaches (the up-ramp ends above the start)."""
+    return config.coupling * (max(1.0, config.global_up_final) if induction == "global-up" else 1.0)
+
+
+def check_stability(connectome: Connectome, config: InductionConfig, induction: str = STEADY) -> float:
     """Largest ``coupling * lambda_max(Laplacian) * dt`` reached; raises when Euler would diverge.
 
     Diffusive coupling adds ``-K L x`` to the dynamics; the forward Euler step of neurolib is
-    stable only while ``K * lambda_max(L) * dt < 2``.
+    stable only while ``K * lambda_max(L) * dt < 2``. ``induction`` says which coupling is
+    reached (:func:`peak_coupling`).
     """
     laplacian = np.diag(connectome.structural.sum(axis=1)) - connectome.structural
-    value = config.coupling * float(np.linalg.eigvalsh((laplacian + laplacian.T) / 2).max()) * config.dt_ms
+    k = peak_coupling(config, induction)
+    value = k * float(np.linalg.eigvalsh((laplacian + laplacian.T) / 2).max()) * config.dt_ms
     if value >= 2.0:
-        raise ValueError(f"coupling={config.coupling} with dt_ms={config.dt_ms} gives K*lambda_max*dt = {value:.2f} >= 2: "
-                         f"the Euler integration diverges; lower dt_ms or coupling")
+        raise ValueError(f"coupling={k:g} ({induction!r}) with dt_ms={config.dt_ms} gives K*lambda_max*dt = {value:.2f} >= 2: "
+                         f"the Euler integration diverges; lower dt_ms (see stable_dt) or the coupling")
     return value
+
+
+def stable_dt(connectome: Connectome, coupling: float, margin: float = 1.5, steps=(1.0, 0.5, 0.25, 0.125)) -> float:
+    """The largest Euler step (ms) from ``steps`` with ``coupling * lambda_max(L) * dt <= margin``.
+
+    A calibration grid must reach couplings above the 1-ms step's limit (K < 0.4 on the HCP
+    connectome), so each coupling gets the largest step that keeps the integration well inside
+    its stability bound (2). neurolib's Euler-Maruyama scheme scales the noise by ``sqrt(dt)``, so
+    runs at different steps sample the same stochastic model up to the discretisation error.
+
+    Raises
+    ------
+    ValueError
+        When even the smallest step is too large.
+    """
+    laplacian = np.diag(connectome.structural.sum(axis=1)) - connectome.structural
+    lam = float(np.linalg.eigvalsh((laplacian + laplacian.T) / 2).max())
+    for dt in steps:
+        if coupling * lam * dt <= margin:
+            return float(dt)
+    raise ValueError(f"coupling={coupling:g} needs an Euler step below {min(steps)} ms (K*lambda_max = {coupling * lam:.2f})")
 
 
 @dataclass
@@ -119,8 +156,10 @@ def simulate_induction(connectome: Connectome, induction: str, seed: int, config
     ----------
     connectome : Connectome
         From :func:`tgnlib.brain.connectome.load_hcp_connectome`.
-    induction : {"long-range", "global", "bifurcation", "none"}
-        Which parameter ramps (see the module docstring); ``"none"`` holds the baseline.
+    induction : {"long-range", "global", "global-up", "bifurcation", "none"}
+        Which parameter ramps (see the module docstring); ``"none"`` holds the baseline (the sham).
+        ``"global-up"`` runs at a smaller Euler step than ``config.dt_ms`` when its peak coupling
+        needs one (:func:`stable_dt`); every other kind at ``config.dt_ms``.
     seed : int
         Initial conditions and noise; the same seed gives the same run.
     config : InductionConfig
@@ -133,7 +172,9 @@ def simulate_induction(connectome: Connectome, induction: str, seed: int, config
     """
     if induction not in INDUCTIONS + (STEADY,):
         raise ValueError(f"induction={induction!r} is not one of {INDUCTIONS + (STEADY,)}")
-    check_stability(connectome, config)
+    if induction == "global-up":  # the up-ramp ends at a stronger coupling: a smaller step where it needs one
+        config = replace(config, dt_ms=min(config.dt_ms, stable_dt(connectome, peak_coupling(config, induction))))
+    check_stability(connectome, config, induction)
     previous = logging.root.manager.disable
     logging.disable(logging.WARNING)
     try:
@@ -157,6 +198,8 @@ def simulate_induction(connectome: Connectome, induction: str, seed: int, config
                 pass
             elif induction == "global":
                 model.params["K_gl"] = config.coupling * (1 + progress * (config.global_final - 1))
+            elif induction == "global-up":
+                model.params["K_gl"] = config.coupling * (1 + progress * (config.global_up_final - 1))
             else:
                 model.params["a"] = config.bifurcation + progress * (config.bifurcation_final - config.bifurcation)
             model.params["seed"] = (seed * 1_000_003 + k) % (2**32 - 1)
@@ -172,6 +215,47 @@ def simulate_induction(connectome: Connectome, induction: str, seed: int, config
     signal = np.asarray(bold.BOLD, dtype=float).T
     n = min(len(signal), n_segments)
     return InductionRun(induction, seed, t_s=(np.arange(n) + 1) * SEGMENT_MS / 1000.0, bold=signal[:n], kuramoto=order[:n])
+
+
+def bold_phase_synchrony(bold, t_r: float, window: int, band=BOLD_BAND_HZ, order: int = 2) -> np.ndarray:
+    """Kuramoto order parameter of band-passed BOLD phases, per sliding window, causally.
+
+    Synchrony read from the same signal as the rank (the BOLD), so both carry the same
+    haemodynamic delay. The BOLD is band-passed by a causal Butterworth filter (forward only);
+    at each window's last volume the phases are the angle of the analytic signal (Hilbert
+    transform) of everything filtered so far, and the order parameter
+    ``R(t) = |mean over regions of exp(i phase(t))|`` is averaged over the window's volumes. No
+    value depends on a volume after its window, like the window's FC rank.
+
+    Parameters
+    ----------
+    bold : array, shape (T, P)
+    t_r : float
+        Sampling interval, s.
+    window : int
+        Window length in volumes (windows one volume apart, as :func:`sliding_windows` with step 1).
+    band : (float, float), default (0.01, 0.1)
+        Pass band, Hz.
+    order : int, default 2
+        Butterworth order.
+
+    Returns
+    -------
+    numpy.ndarray, shape (T - window + 1,)
+        Between ``1/sqrt(P)``-ish (independent phases) and 1 (identical phases).
+    """
+    from scipy.signal import butter, hilbert, sosfilt
+
+    x = np.asarray(bold, dtype=float)
+    if x.ndim != 2 or len(x) < window or window < 2:
+        raise ValueError(f"need bold of shape (T, P) with T >= window >= 2; got {x.shape} and window={window}")
+    sos = butter(order, band, btype="bandpass", fs=1.0 / t_r, output="sos")
+    filtered = sosfilt(sos, x - x[:1], axis=0)  # start from zero so the filter's step response is small
+    out = np.empty(len(x) - window + 1)
+    for i, end in enumerate(range(window, len(x) + 1)):
+        phases = np.angle(hilbert(filtered[:end], axis=0)[end - window:end])  # (window, P)
+        out[i] = np.abs(np.exp(1j * phases).mean(axis=1)).mean()
+    return out
 
 
 def sliding_measures(run: InductionRun, long_mask: np.ndarray, config: InductionConfig = InductionConfig(),
@@ -192,11 +276,14 @@ def sliding_measures(run: InductionRun, long_mask: np.ndarray, config: Induction
     order = sliding_windows(run.kuramoto[keep][:, None], config.window_tr, 1)[..., 0]
     fc = functional_connectivity(windows)
     off = ~np.eye(fc.shape[-1], dtype=bool)
+    long_off = long_mask & off
     return {
         "t_s": run.t_s[keep][config.window_tr - 1:],
         "long-range rank": connectivity_rank(fc, long_mask, estimator),
         "connectivity rank": connectivity_rank(fc, None, estimator),
         "mean FC": fc[:, off].mean(axis=1),
+        "long-range mean FC": fc[:, long_off].mean(axis=1),
+        "BOLD phase synchrony": bold_phase_synchrony(run.bold[keep], SEGMENT_MS / 1000.0, config.window_tr),
         "Kuramoto order": order.mean(axis=1),
     }
 
@@ -335,7 +422,7 @@ def run_inductions(connectome: Connectome, inductions, seeds, config: InductionC
     ----------
     connectome : Connectome
     inductions : list of str
-        Names from :data:`INDUCTIONS`.
+        Names from :data:`INDUCTIONS`, or ``"none"`` (the sham: no ramp).
     seeds : list of int
     config : InductionConfig
     cache_dir : path, default "cache/brain"
@@ -352,9 +439,10 @@ def run_inductions(connectome: Connectome, inductions, seeds, config: InductionC
     from tqdm.auto import tqdm
 
     for induction in inductions:
-        if induction not in INDUCTIONS:
-            raise ValueError(f"induction={induction!r} is not one of {INDUCTIONS}")
-    check_stability(connectome, config)
+        if induction not in INDUCTIONS + (STEADY,):
+            raise ValueError(f"induction={induction!r} is not one of {INDUCTIONS + (STEADY,)}")
+        if induction != "global-up":  # simulate_induction gives the up-ramp its own step
+            check_stability(connectome, config, induction)
     cache = Path(cache_dir)
     cache.mkdir(parents=True, exist_ok=True)
     key = config.fingerprint(connectome)
@@ -400,7 +488,8 @@ def fit_coupling(connectome: Connectome, couplings, empirical_fc, config: Induct
     ----------
     connectome : Connectome
     couplings : list of float
-        Global couplings ``K`` to try; each must pass :func:`check_stability`.
+        Global couplings ``K`` to try; each runs at the Euler step :func:`stable_dt` gives it (or
+        ``config.dt_ms`` if smaller).
     empirical_fc : array, shape (P, P)
         E.g. the mean over subjects of the HCP resting connectivity.
     config : InductionConfig
@@ -414,15 +503,54 @@ def fit_coupling(connectome: Connectome, couplings, empirical_fc, config: Induct
     dict
         ``{coupling: Pearson r}``.
     """
-    from dataclasses import replace
-
     from .connectome import clean_timeseries
 
     iu = np.triu_indices(connectome.n_regions, 1)
     fits = {}
     for k in couplings:
-        steady = replace(config, coupling=float(k), baseline_s=duration_s + config.discard_s, ramp_s=1.0, hold_s=0.0)
+        steady = replace(config, coupling=float(k), dt_ms=min(config.dt_ms, stable_dt(connectome, float(k))),
+                         baseline_s=duration_s + config.discard_s, ramp_s=1.0, hold_s=0.0)
         run = simulate_induction(connectome, STEADY, seed, steady)
         bold = clean_timeseries(run.bold[run.t_s > config.discard_s], SEGMENT_MS / 1000.0)
         fits[float(k)] = float(np.corrcoef(functional_connectivity(bold)[iu], np.asarray(empirical_fc)[iu])[0, 1])
     return fits
+
+
+def bracket_coupling(connectome: Connectome, couplings, empirical_fc, config: InductionConfig = InductionConfig(), seed: int = 0,
+                     duration_s: float = 300.0, factor: float = 1.5, max_extensions: int = 4) -> dict:
+    """:func:`fit_coupling` on a grid widened until its best coupling lies inside it, not on an edge.
+
+    A best fit on the grid's edge says only that the optimum is beyond it. While the best is the
+    largest (smallest) coupling tried, one more is tried at ``factor`` times (divided by) it, each
+    at its own stable Euler step (:func:`stable_dt`).
+
+    Parameters
+    ----------
+    connectome, empirical_fc, config, seed, duration_s
+        As :func:`fit_coupling`.
+    couplings : list of float
+        The starting grid (at least two values).
+    factor : float, default 1.5
+        Ratio between an added coupling and the edge it extends.
+    max_extensions : int, default 4
+        Most couplings added; then the result says the grid is not bracketed.
+
+    Returns
+    -------
+    dict
+        ``fits`` ({coupling: r}, every coupling tried), ``best``, ``bracketed`` (bool), ``added``
+        (the couplings the widening tried).
+    """
+    if len(couplings) < 2:
+        raise ValueError(f"need at least two couplings to bracket a best fit; got {list(couplings)}")
+    fits = fit_coupling(connectome, couplings, empirical_fc, config, seed, duration_s)
+    added = []
+    for _ in range(max_extensions):
+        grid, best = sorted(fits), max(fits, key=fits.get)
+        if grid[0] < best < grid[-1]:
+            break
+        new = best * factor if best == grid[-1] else best / factor
+        fits.update(fit_coupling(connectome, [new], empirical_fc, config, seed, duration_s))
+        added.append(float(new))
+    grid, best = sorted(fits), max(fits, key=fits.get)
+    return {"fits": dict(sorted(fits.items())), "best": best, "bracketed": bool(grid[0] < best < grid[-1]), "added": added}

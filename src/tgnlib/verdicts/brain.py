@@ -96,46 +96,65 @@ def lag_established(detected: int, runs: int, lag_low_s: float) -> bool:
     return bool(runs > 0 and detected >= runs / 2 and lag_low_s == lag_low_s and lag_low_s > 0)
 
 
-def b3(rank_change: float, rank_p: float, sync_change: float, sync_p: float, detected: int, runs: int, lag_low_s: float,
-       control_lag: dict) -> Verdict:
+def readout_established(r: dict) -> bool:
+    """Whether one synchrony readout of one induction shows the claimed order: both onsets beat the
+    sham (``rank_beats_sham``, ``sync_beats_sham``) and the lag is positive (:func:`lag_established`
+    on ``detected``, ``runs``, ``lag_low_s``)."""
+    return bool(r["rank_beats_sham"] and r["sync_beats_sham"] and lag_established(r["detected"], r["runs"], r["lag_low_s"]))
+
+
+def b3(long_range: dict, controls: dict) -> Verdict:
     """B3: in silico, does long-range rank collapse before global synchrony bursts?
 
     Rule
     ----
-    For the long-range induction, over simulated runs: the directions hold if long-range rank falls
-    and synchrony rises (each p < 0.05); the lag holds if both onsets are found in at least half of
-    the runs and the 95% interval of the median lag (synchrony onset - rank onset) is above 0.
-    *Reproduced* if directions and lag hold and no control induction shows such a lag; *partly* if
-    the directions hold (named) but the lag does not, or a control shows the same lag (then the lag
-    is not specific to the long-range mechanism); *not reproduced* if the directions fail.
+    Read on every synchrony readout taken from the simulated BOLD, the clock of the rank (Kuramoto
+    order of the BOLD phases, mean FC). For the long-range induction: the **directions** hold if
+    long-range rank falls and synchrony rises on every readout (each p < 0.05 over runs). The
+    **order** holds on a readout if the rank onset and the synchrony onset are each detected more
+    often than on the sham runs (thresholds set on the shams; one-sided Fisher p < 0.05) and the
+    lag (synchrony onset - rank onset) is established: both onsets in at least half of the runs and
+    the 95% interval of the median lag above 0. *Reproduced* if the directions hold and the order
+    holds on every readout (the lag's sign agrees across readouts) and no control induction shows
+    the same on every readout; *partly* if the directions hold but the order does not (or a control
+    shows it too, so it is not specific to long-range collapse); *not reproduced* if the directions
+    fail on any readout.
 
     Parameters
     ----------
-    rank_change, rank_p, sync_change, sync_p : float
-        Mean change over the ramp and its p, for long-range rank and for synchrony.
-    detected, runs : int
-        Runs with both onsets, runs in all.
-    lag_low_s : float
-        Lower end of the 95% interval of the median lag (s); NaN when no run had both onsets.
-    control_lag : dict of str -> bool
-        Per control induction, whether it shows a positive lag by the same test (:func:`lag_established`).
+    long_range : dict of str -> dict
+        Per readout: ``rank_change, rank_p, sync_change, sync_p`` (mean change baseline to hold and
+        its p), ``rank_beats_sham, sync_beats_sham`` (bool), ``detected, runs`` (runs with both
+        onsets, runs in all), ``lag_low_s`` (lower end of the median lag's 95% interval; NaN if none).
+    controls : dict of str -> dict
+        Per control induction, the same per-readout dicts.
 
     Returns
     -------
     Verdict
     """
-    directions = rank_change < 0 and rank_p < ALPHA and sync_change > 0 and sync_p < ALPHA
-    lag = lag_established(detected, runs, lag_low_s)
-    controls = sorted(k for k, v in control_lag.items() if v)
-    txt = (f"rank change {rank_change:+.2f} (p {rank_p:.2g}), synchrony change {sync_change:+.4f} (p {sync_p:.2g}); both onsets in "
-           f"{detected} of {runs} runs")
-    if not directions:
-        return not_reproduced(f"the long-range induction does not collapse rank and raise synchrony ({txt})")
-    if lag and not controls:
-        return reproduced(f"{txt}; lag interval above 0; no control lags")
-    if lag:
-        return partly(f"directions hold; the lag also appears under {', '.join(controls)}, so it is not specific ({txt})")
-    return partly(f"directions hold, but no positive lag is established ({txt})")
+    if not long_range:
+        raise ValueError("no synchrony readout given")
+
+    def txt(name, r):
+        return (f"{name}: rank {r['rank_change']:+.2f} (p {r['rank_p']:.2g}), synchrony {r['sync_change']:+.4f} (p {r['sync_p']:.2g}), "
+                f"onsets beat sham: rank {'yes' if r['rank_beats_sham'] else 'no'}, synchrony {'yes' if r['sync_beats_sham'] else 'no'}, "
+                f"both in {r['detected']} of {r['runs']} runs")
+
+    detail = "; ".join(txt(n, r) for n, r in long_range.items())
+    wrong = [n for n, r in long_range.items()
+             if not (r["rank_change"] < 0 and r["rank_p"] < ALPHA and r["sync_change"] > 0 and r["sync_p"] < ALPHA)]
+    if wrong:
+        return not_reproduced(f"the long-range induction does not both collapse rank and raise synchrony on {', '.join(wrong)} "
+                              f"({detail})")
+    ordered = [n for n, r in long_range.items() if readout_established(r)]
+    if len(ordered) < len(long_range):
+        missing = ", ".join(n for n in long_range if n not in ordered)
+        return partly(f"directions hold on every readout, but the order (onsets beating sham, lag above 0) fails on {missing} ({detail})")
+    same = sorted(c for c, per in controls.items() if per and all(readout_established(r) for r in per.values()))
+    if same:
+        return partly(f"directions and order hold, but {', '.join(same)} shows the same order: it is not specific ({detail})")
+    return reproduced(f"directions and order hold on every readout, and on no control ({detail})")
 
 
 def b4() -> Verdict:
