@@ -317,18 +317,23 @@ for m in P.solvers:
     n = np.array(Ls) ** 3
     bound = np.array([summary[m][L]["bound"] for L in Ls])
     for ax, key in zip(axes, (None, "seconds_per_sweep", "flops_per_sweep")):
-        y = np.array([summary[m][L]["median"] * (results[L][m][key] if key else 1.0) for L in Ls])
+        unit = np.array([results[L][m][key] if key else 1.0 for L in Ls])  # sweeps -> seconds or FLOPs
+        y, low, high = (np.array([summary[m][L][q] for L in Ls]) * unit for q in ("median", "low", "high"))
         ax.plot(n, y, "-", color=style[m]["color"], alpha=0.5)
-        ax.scatter(n[~bound], y[~bound], color=style[m]["color"], marker=style[m]["marker"], label=SOLVERS[m].name)
+        ax.errorbar(n[~bound], y[~bound], yerr=[y[~bound] - low[~bound], high[~bound] - y[~bound]], fmt=style[m]["marker"],
+                    color=style[m]["color"], capsize=3, label=SOLVERS[m].name)
         ax.scatter(n[bound], y[bound], facecolors="none", edgecolors=style[m]["color"], marker="^", s=60)
 for ax, lab in zip(axes, ("TTS99 (sweeps)", "TTS99 (seconds, this CPU)", "TTS99 (FLOPs)")):
     ax.set(xscale="log", yscale="log", xlabel="spins N = L^3", ylabel=lab)
 axes[1].legend(ncol=3, loc="upper center", bbox_to_anchor=(0.5, -0.22))
 fig_a1 = ch.figure(fig, "a1_tts_vs_N", "Figure A1",
-                   "Median time to solution (99%) against N, in sweeps, wall time and FLOPs; hollow triangles are lower bounds.", data)
-rows = [{"solver": SOLVERS[m].name, **{f"L = {L}": (">= " if summary[m][L]["bound"] else "") + f"{summary[m][L]['median']:.3g}"
-                                       if L in summary[m] else "not run" for L in P.sizes}} for m in P.solvers]
-display(format_table(pd.DataFrame(rows), caption=f"Median TTS99 in sweeps per instance (>=: a lower bound; 'not run': "
+                   "Median time to solution (99%) against N, in sweeps, wall time and FLOPs, with 95% bootstrap intervals over "
+                   "instances where the median is measured; hollow triangles are lower bounds.", data)
+rows = [{"solver": SOLVERS[m].name, **{f"L = {L}": ("not run" if L not in summary[m] else f">= {summary[m][L]['median']:.3g}"
+                                       if summary[m][L]["bound"] else "{median:.3g} [{low:.3g}, {high:.3g}]".format(**summary[m][L]))
+                                       for L in P.sizes}} for m in P.solvers]
+display(format_table(pd.DataFrame(rows), caption=f"Median TTS99 in sweeps per instance with its 95% bootstrap interval over "
+                     f"instances (>=: a lower bound; 'not run': "
                      f"reading (c) stops at L = {P.dense_attention_max_L} at this scale)"))
 
 # %%
