@@ -325,7 +325,9 @@ for m in P.solvers:
         ax.scatter(n[bound], y[bound], facecolors="none", edgecolors=style[m]["color"], marker="^", s=60)
 for ax, lab in zip(axes, ("TTS99 (sweeps)", "TTS99 (seconds, this CPU)", "TTS99 (FLOPs)")):
     ax.set(xscale="log", yscale="log", xlabel="spins N = L^3", ylabel=lab)
-axes[1].legend(ncol=3, loc="upper center", bbox_to_anchor=(0.5, -0.22))
+    ax.xaxis.set_minor_locator(plt.NullLocator())
+    ax.set_xticks([L**3 for L in P.sizes], [str(L**3) for L in P.sizes], rotation=45)
+fig.legend(*axes[0].get_legend_handles_labels(), loc="outside lower center", ncol=3)
 fig_a1 = ch.figure(fig, "a1_tts_vs_N", "Figure A1",
                    "Median time to solution (99%) against N, in sweeps, wall time and FLOPs, with 95% bootstrap intervals over "
                    "instances where the median is measured; hollow triangles are lower bounds.", data)

@@ -255,7 +255,7 @@ ax1.axhline(0.09, color="k", ls="--", lw=0.8, label="9% (G4)")
 ax1.set(yscale="log", xlabel="training step", ylabel="gate rate (mean g)", title=f"gate rate, lambda = {P.lam}")
 ax2.set(xlabel="training step", ylabel="training cross-entropy (nats/token)", title="loss")
 ax3.set(xlabel="training step", ylabel="fraction of tokens with g > 0.5", title="open gates")
-ax1.legend(loc="upper center", bbox_to_anchor=(0.5, -0.2), ncol=2)
+fig.legend(*ax1.get_legend_handles_labels(), loc="outside lower center", ncol=2)
 fig_traj = ch.figure(
     fig, "g2_g4_gate_trajectory", "Figure G2",
     "Gate rate, training loss and fraction of open gates against training step for the TGN at "
@@ -325,7 +325,7 @@ ax1.set(xlabel="training tokens", ylabel="cross-entropy (nats/token)", title="lo
 ax2.set(xlabel=f"training wall time (s, {ch.device.type})", ylabel="cross-entropy (nats/token)", title="loss vs wall time")
 for ax in (ax1, ax2):
     ax.set_ylim(None, float(np.log(splits.vocab_size)))
-ax1.legend(loc="upper center", bbox_to_anchor=(0.5, -0.2), ncol=2)
+fig.legend(*ax1.get_legend_handles_labels(), loc="outside lower center", ncol=2)
 fig_curves = ch.figure(
     fig, "g5_g6_loss_curves", "Figure G5",
     "Training loss against tokens and wall time for the TGN and every baseline at matched parameter "
@@ -404,8 +404,8 @@ ax2.axhline(sweep[0.0].scores["validation"]["perplexity"], color="C2", ls=":", l
 ax2.axhline(runs["GRU alone (gate fixed at 0)"].scores["validation"]["perplexity"], color="C3", ls="--", label="GRU alone")
 ax2.axhline(runs["Transformer (= gate fixed at 1)"].scores["validation"]["perplexity"], color="C4", ls="--", label="Transformer")
 ax2.set(xscale="log", xlabel="lambda (gate penalty weight)", ylabel="validation perplexity (per token)", title="perplexity vs lambda")
-ax1.legend(loc="upper center", bbox_to_anchor=(0.5, -0.2), ncol=2)
-ax2.legend(loc="upper center", bbox_to_anchor=(0.5, -0.2), ncol=2)
+ax1.legend(loc="upper center", bbox_to_anchor=(0.5, -0.2))
+ax2.legend(loc="upper center", bbox_to_anchor=(0.5, -0.2))
 fig_lam = ch.figure(
     fig, "g7_lambda_sweep", "Figure G7",
     "Final gate rate and validation perplexity of the TGN against the gate penalty lambda; dotted: "
@@ -457,8 +457,8 @@ for layer in range(P.n_layers):
     ax2.axhline(recall["tgn"]["gate_filler"][layer], color=f"C{layer}", ls="--", label=f"block {layer + 1}: other tokens")
 ax1.set(xscale="log", xlabel="dependency distance (tokens)", ylabel="recall accuracy at QUERY", title="recall")
 ax2.set(xscale="log", xlabel="dependency distance (tokens)", ylabel="TGN soft gate g", title="TGN gate at the token that needs the key")
-ax1.legend(loc="upper center", bbox_to_anchor=(0.5, -0.2), ncol=2)
-ax2.legend(loc="upper center", bbox_to_anchor=(0.5, -0.2), ncol=2)
+ax1.legend(loc="upper center", bbox_to_anchor=(0.5, -0.2))
+ax2.legend(loc="upper center", bbox_to_anchor=(0.5, -0.2))
 fig_recall = ch.figure(
     fig, "g8_recall_task", "Figure G8a",
     "Synthetic recall: accuracy against dependency distance (left) and the TGN's gate at QUERY against "
