@@ -400,3 +400,30 @@ def test_coupling_grid_is_widened_until_the_best_fit_is_inside(connectome, monke
     assert not capped["bracketed"]
     with pytest.raises(ValueError, match="two couplings"):
         insilico.bracket_coupling(connectome, [0.3], None)
+
+
+def test_the_null_comparison_can_fail_and_finds_a_planted_change():
+    import pandas as pd
+
+    from tgnlib.brain.analysis import null_comparison
+
+    rng = np.random.default_rng(3)
+
+    def table(shift):
+        rows = []
+        for subject in range(7):
+            base = rng.normal(20, 2)
+            for kind in geo.RANK_KINDS:
+                for half in ("first", "second"):
+                    rank = base + (shift if half == "second" else 0) + 0.3 * rng.standard_normal()
+                    rows.append(dict(subject=subject, half=half, gsr=False, quantile=0.5, kind=kind, rank=rank))
+        return pd.DataFrame(rows)
+
+    out, summary = null_comparison(table(0.0))
+    assert len(out) == len(geo.RANK_KINDS) and out.primary.sum() == 1
+    assert summary["can_reject"] and summary["min_attainable_p"] == pytest.approx(2 / 128)
+    assert 0.5 < summary["minimum_detectable_dz"] < 2.5
+    planted, found = null_comparison(table(2.0))  # every subject's second half 2 ranks up (d_z ~ 5)
+    assert found["primary_rejected"] and found["primary_p"] == pytest.approx(2 / 128)
+    with pytest.raises(ValueError, match="matches 0 rows"):
+        null_comparison(table(0.0), primary={"gsr": True, "quantile": 0.5, "kind": "time series"})

@@ -16,7 +16,7 @@ from .geometry import RANK_KINDS, distance_matrix, geometric_ranks
 from .insilico import BOLD_SYNCHRONY, STEADY, InductionConfig, calibrate_onset_threshold, detect_onset, onset_lag
 from .preprocess import preprocess_subject
 from .sedation import STATES, find_runs
-from .stats import compare_paired, correct_pvalues, motion_adjusted_difference
+from .stats import compare_paired, correct_pvalues, min_attainable_p, minimum_detectable_effect, motion_adjusted_difference, sign_flip_test
 
 
 def sedation_rank_table(bids_root, n_parcels: int = 100, window: int | None = None, quantiles=(0.5,), global_signal=(False, True),
@@ -130,6 +130,54 @@ def state_contrasts(table: pd.DataFrame, baseline: str = "awake", states=("light
     out = pd.DataFrame(rows)
     out["wilcoxon_p_adjusted"] = correct_pvalues(out["wilcoxon_p"].to_numpy(), correction)
     return out
+
+
+PRIMARY_NULL = {"gsr": False, "quantile": 0.5, "kind": "time series"}  # the one pre-declared comparison of a null test
+
+
+def null_comparison(table: pd.DataFrame, first: str = "first", second: str = "second", primary: dict = PRIMARY_NULL,
+                    alpha: float = 0.05, seed: int = 0) -> tuple[pd.DataFrame, dict]:
+    """A same-state comparison (e.g. the two halves of a rest run) that can come out significant.
+
+    A null comparison tests the test only if the test could reject: with 7 subjects the exact
+    Wilcoxon p is at least 2/2^7 = 0.0156, and Holm over 24 rows lifts that to 0.375, so no data
+    could make it fail. Here one comparison is declared before looking (``primary``) and tested
+    alone at ``alpha`` by the exact sign-flip test over subjects; every other row is reported
+    with its uncorrected p as secondary (no claim rests on it).
+
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        Columns ``subject, half, gsr, quantile, kind, rank`` (:func:`hcp_rank_table`).
+    first, second : str, default "first", "second"
+        The two values of ``half`` compared.
+    primary : dict, default :data:`PRIMARY_NULL`
+        The pre-declared row (``gsr``, ``quantile``, ``kind``).
+    alpha : float, default 0.05
+    seed : int, default 0
+
+    Returns
+    -------
+    (pandas.DataFrame, dict)
+        One row per (gsr, quantile, kind): ``n, mean_difference, dz, sign_flip_p, primary``; and
+        ``min_attainable_p``, ``minimum_detectable_dz`` (80% power at ``alpha``), ``can_reject``,
+        ``primary_p``, ``primary_rejected``.
+    """
+    rows = []
+    for (gsr, q, kind), group in table[table.half.isin([first, second])].groupby(["gsr", "quantile", "kind"]):
+        wide = group.pivot(index="subject", columns="half", values="rank")
+        d = (wide[second] - wide[first]).to_numpy()
+        sd = d.std(ddof=1) if len(d) > 1 else np.nan
+        rows.append(dict(gsr=gsr, quantile=q, kind=kind, n=len(d), mean_difference=float(d.mean()),
+                         dz=float(d.mean() / sd) if sd > 0 else np.nan, sign_flip_p=sign_flip_test(d, seed=seed),
+                         primary=bool(gsr == primary["gsr"] and q == primary["quantile"] and kind == primary["kind"])))
+    out = pd.DataFrame(rows)
+    if out["primary"].sum() != 1:
+        raise ValueError(f"primary={primary!r} matches {int(out['primary'].sum())} rows of the table, not one")
+    n = int(out.loc[out.primary, "n"].iloc[0])
+    p = float(out.loc[out.primary, "sign_flip_p"].iloc[0])
+    return out, {"min_attainable_p": min_attainable_p(n), "minimum_detectable_dz": minimum_detectable_effect(n, alpha, seed=seed),
+                 "can_reject": min_attainable_p(n) <= alpha, "primary_p": p, "primary_rejected": p <= alpha}
 
 
 def induction_lags(results: dict, config: InductionConfig, rules=("hinge", "threshold"),
