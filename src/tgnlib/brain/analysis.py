@@ -13,7 +13,7 @@ from scipy import stats as sps
 from ..bootstrap import bootstrap_interval
 from .connectome import Connectome, clean_timeseries
 from .geometry import RANK_KINDS, distance_matrix, geometric_ranks
-from .insilico import BOLD_SYNCHRONY, STEADY, InductionConfig, calibrate_onset_threshold, detect_onset, onset_lag
+from .insilico import BOLD_SYNCHRONY, STEADY, InductionConfig, calibrate_onset_threshold, detect_onset, detection_rate, onset_lag
 from .preprocess import preprocess_subject
 from .sedation import STATES, find_runs
 from .stats import compare_paired, correct_pvalues, min_attainable_p, minimum_detectable_effect, motion_adjusted_difference, sign_flip_test
@@ -256,8 +256,8 @@ def calibrate_onsets(results: dict, config: InductionConfig, measures=("long-ran
         sham_hits = round(cal["false_alarm_rate"] * cal["runs"])
         for induction in inductions:
             series = _series(results, induction, measure)
-            hits = sum(np.isfinite(detect_onset(t, v, config.baseline_s, direction, "threshold", z=cal["z"], persist=persist))
-                       for t, v in series) if np.isfinite(cal["z"]) else 0
+            rate = detection_rate(series, config.baseline_s, direction, cal["z"], persist) if np.isfinite(cal["z"]) else 0.0
+            hits = round(rate * len(series))
             p = float(sps.fisher_exact([[hits, len(series) - hits], [sham_hits, cal["runs"] - sham_hits]], alternative="greater")[1])
             rows.append(dict(measure=measure, direction=direction, z=cal["z"], induction=induction, detected=int(hits),
                              runs=len(series), rate=hits / len(series), sham_rate=cal["false_alarm_rate"], p_vs_sham=p,

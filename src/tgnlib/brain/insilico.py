@@ -101,6 +101,12 @@ def peak_coupling(config: InductionConfig, induction: str = STEADY) -> float:
     return config.coupling * (max(1.0, config.global_up_final) if induction == "global-up" else 1.0)
 
 
+def _laplacian_max(connectome: Connectome) -> float:
+    # largest eigenvalue of the structural Laplacian: the stiffness of the diffusive coupling
+    laplacian = np.diag(connectome.structural.sum(axis=1)) - connectome.structural
+    return float(np.linalg.eigvalsh((laplacian + laplacian.T) / 2).max())
+
+
 def check_stability(connectome: Connectome, config: InductionConfig, induction: str = STEADY) -> float:
     """Largest ``coupling * lambda_max(Laplacian) * dt`` reached; raises when Euler would diverge.
 
@@ -108,9 +114,8 @@ def check_stability(connectome: Connectome, config: InductionConfig, induction: 
     stable only while ``K * lambda_max(L) * dt < 2``. ``induction`` says which coupling is
     reached (:func:`peak_coupling`).
     """
-    laplacian = np.diag(connectome.structural.sum(axis=1)) - connectome.structural
     k = peak_coupling(config, induction)
-    value = k * float(np.linalg.eigvalsh((laplacian + laplacian.T) / 2).max()) * config.dt_ms
+    value = k * _laplacian_max(connectome) * config.dt_ms
     if value >= 2.0:
         raise ValueError(f"coupling={k:g} ({induction!r}) with dt_ms={config.dt_ms} gives K*lambda_max*dt = {value:.2f} >= 2: "
                          f"the Euler integration diverges; lower dt_ms (see stable_dt) or the coupling")
@@ -130,12 +135,19 @@ def stable_dt(connectome: Connectome, coupling: float, margin: float = 1.5, step
     ValueError
         When even the smallest step is too large.
     """
-    laplacian = np.diag(connectome.structural.sum(axis=1)) - connectome.structural
-    lam = float(np.linalg.eigvalsh((laplacian + laplacian.T) / 2).max())
+    lam = _laplacian_max(connectome)
     for dt in steps:
         if coupling * lam * dt <= margin:
             return float(dt)
     raise ValueError(f"coupling={coupling:g} needs an Euler step below {min(steps)} ms (K*lambda_max = {coupling * lam:.2f})")
+
+
+def induction_config(connectome: Connectome, config: InductionConfig, induction: str) -> InductionConfig:
+    """The configuration an induction runs with: ``config``, with a smaller Euler step for the
+    up-ramp when its peak coupling needs one (:func:`stable_dt`); every other kind unchanged."""
+    if induction != "global-up":
+        return config
+    return replace(config, dt_ms=min(config.dt_ms, stable_dt(connectome, peak_coupling(config, induction))))
 
 
 @dataclass
@@ -172,8 +184,7 @@ def simulate_induction(connectome: Connectome, induction: str, seed: int, config
     """
     if induction not in INDUCTIONS + (STEADY,):
         raise ValueError(f"induction={induction!r} is not one of {INDUCTIONS + (STEADY,)}")
-    if induction == "global-up":  # the up-ramp ends at a stronger coupling: a smaller step where it needs one
-        config = replace(config, dt_ms=min(config.dt_ms, stable_dt(connectome, peak_coupling(config, induction))))
+    config = induction_config(connectome, config, induction)
     check_stability(connectome, config, induction)
     previous = logging.root.manager.disable
     logging.disable(logging.WARNING)
@@ -441,8 +452,7 @@ def run_inductions(connectome: Connectome, inductions, seeds, config: InductionC
     for induction in inductions:
         if induction not in INDUCTIONS + (STEADY,):
             raise ValueError(f"induction={induction!r} is not one of {INDUCTIONS + (STEADY,)}")
-        if induction != "global-up":  # simulate_induction gives the up-ramp its own step
-            check_stability(connectome, config, induction)
+        check_stability(connectome, induction_config(connectome, config, induction), induction)
     cache = Path(cache_dir)
     cache.mkdir(parents=True, exist_ok=True)
     key = config.fingerprint(connectome)
