@@ -125,3 +125,24 @@ def test_threaded_batch_equals_single_threaded_call_and_restores_thread_count(me
         torch.set_num_threads(threads)
     assert threaded.shape == (150, 2, 25)
     torch.testing.assert_close(threaded, serial, rtol=0, atol=0)
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="the host path for CUDA batches needs CUDA")
+@pytest.mark.parametrize("method", rank.METHODS)
+def test_cuda_batch_of_large_matrices_is_decomposed_on_the_host_and_returned_on_cuda(method, monkeypatch):
+    calls = []
+    real = torch.linalg.eigvalsh if method == "gram" else torch.linalg.svdvals
+
+    def spy(t):
+        calls.append(t.device.type)
+        return real(t)
+
+    monkeypatch.setattr(torch.linalg, "eigvalsh" if method == "gram" else "svdvals", spy)
+    x = torch.randn(6, 64, 48, dtype=torch.float64, device="cuda")
+    s = rank.singular_values(x, center=True, method=method)
+    assert s.device.type == "cuda" and set(calls) == {"cpu"}
+    expected = rank.singular_values(x.cpu(), center=True, method=method)
+    torch.testing.assert_close(s.cpu(), expected)
+    calls.clear()
+    rank.singular_values(x[:, :20, :16], method=method)  # small matrices: cuSOLVER's batched solver, on the device
+    assert set(calls) == {"cuda"}

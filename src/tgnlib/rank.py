@@ -40,10 +40,11 @@ def _as_tensor(x, check_finite: bool = True) -> torch.Tensor:
 
 
 METHODS = ("gram", "svd")
+CUSOLVER_BATCHED_MAX = 32  # largest matrix cuSOLVER's batched eigen/singular-value solvers take (syevjBatched)
 
 
 def _map_over_batch(decomposition, t: torch.Tensor) -> torch.Tensor:
-    """Apply a batched LAPACK call with one batch slice per CPU thread.
+    """Apply a batched LAPACK call with one batch slice per CPU thread (CUDA batches of large matrices too).
 
     On CPU, torch's ``eigvalsh`` and ``svdvals`` loop over the batch and MKL's threads barely help
     at these sizes, so the per-layer rank curve of a language model took as long as a quarter of
@@ -54,8 +55,13 @@ def _map_over_batch(decomposition, t: torch.Tensor) -> torch.Tensor:
     the call. The result equals a single-threaded unsplit call exactly, and the default
     multi-threaded one to float rounding.
     """
-    n_threads = torch.get_num_threads()
     flat = t.reshape(-1, *t.shape[-2:])
+    if t.device.type == "cuda" and flat.shape[0] > 1 and min(flat.shape[-2:]) > CUSOLVER_BATCHED_MAX:
+        # cuSOLVER's batched Jacobi solvers take matrices up to 32 x 32; torch runs larger ones one
+        # matrix per call, about 5 ms each at 256 x 256 on an H200, which made the rank curves of
+        # chapter 2.3 cost 15-45 forward passes there. The host's cores do the batch 10x faster.
+        return _map_over_batch(decomposition, t.cpu()).to(t.device)
+    n_threads = torch.get_num_threads()
     # Starting the workers costs about 0.4 ms; a single-core eigvalsh costs about 4 us + k^3 / 5000 us
     # per k x k matrix (both measured on the 2-core CI machine), so small batches stay on one call.
     single_call_us = flat.shape[0] * (4.0 + min(flat.shape[-2:]) ** 3 / 5000.0)
