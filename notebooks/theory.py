@@ -66,6 +66,7 @@ from tqdm.auto import tqdm
 
 from tgnlib import criticality, depth, kernels
 from tgnlib.chapter import open_chapter
+from tgnlib.display import PAGE_WIDTH_IN, use_book_style
 from tgnlib.ledger import chapter_summary
 from tgnlib.scaling import compare_growth
 from tgnlib.llm import capture_queries_keys, encode_documents, load_packaged_encoder
@@ -74,7 +75,7 @@ from tgnlib.verdicts import rule_text
 from tgnlib.verdicts import theory as rules
 
 ch, P = open_chapter("theory", globals())
-plt.rcParams.update({"figure.dpi": 110, "axes.grid": True, "grid.alpha": 0.3})
+use_book_style()
 print(ch)
 print(P)
 
@@ -122,18 +123,18 @@ print(f"TV(attention, heat kernel): MiniLM heads median {np.median(tv_real):.3f}
       f"random q,k median {dev_rand['tv_mean'].median():.3f}")
 
 # %%
-fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(11, 4))
+fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(PAGE_WIDTH_IN, 4.4))
 for layer in range(layers):
     ax1.scatter(np.full(heads, layer + 1) + np.linspace(-0.2, 0.2, heads), tv_real[layer], s=14, color="C0")
 ax1.axhline(dev_rand["tv_mean"].median(), color="C1", ls="--", label="random Gaussian q, k (median)")
 ax1.axhline(max(equal_norm_tv, 1e-17), color="C2", ls=":", label="equal-norm keys (largest)")
 ax1.set(yscale="log", xlabel="MiniLM layer", ylabel="mean TV distance, attention vs heat kernel",
         title="Attention rows vs heat-kernel rows (each dot a head)")
-ax1.legend(fontsize=8, loc="center right")
+ax1.legend(loc="upper center", bbox_to_anchor=(0.5, -0.2))
 ax2.scatter(spread_real.ravel(), tv_real.ravel(), s=14, label="MiniLM heads")
 ax2.scatter(dev_rand["key_logweight_std"].numpy(), dev_rand["tv_mean"].numpy(), s=8, color="C1", label="random q, k")
 ax2.set(xlabel=r"std over keys of $\|k\|^2 / 2\tau$ (nats)", ylabel="mean TV distance", title="The gap is the key-norm reweighting")
-ax2.legend(fontsize=8)
+ax2.legend(loc="upper center", bbox_to_anchor=(0.5, -0.2))
 fig_t1 = ch.figure(
     fig, "t1_attention_vs_heat_kernel", "Figure T1",
     "Left: total-variation distance between softmax-attention rows and heat-kernel rows on the same "
@@ -181,7 +182,7 @@ for name, s, gmax in zip(names, slopes, gap_arr[-1]):
     print(f"{name:28s} gap at N={P.n_values[-1]}: {gmax:.3e}   log-log slope vs N: {s:+.2f}")
 
 # %%
-fig, ax = plt.subplots(figsize=(7, 4.5))
+fig, ax = plt.subplots(figsize=(PAGE_WIDTH_IN, 5.0))
 for j, name in enumerate(names):
     lo, hi = np.array([cheeger[n][j] for n in P.n_values]).T
     ax.fill_between(P.n_values, lo, np.minimum(hi, 2), color=f"C{j}", alpha=0.12)
@@ -190,7 +191,7 @@ n_grid = np.array(P.n_values, dtype=float)
 ax.plot(n_grid, 2 * (1 - np.cos(np.pi / n_grid)) / 3, "k:", label=r"local chain with reflecting ends: $\frac{2}{3}(1-\cos\frac{\pi}{N})$")
 ax.set(xscale="log", yscale="log", xlabel="number of points N", ylabel=r"spectral gap $1-\lambda_2$",
        title="Spectral gap vs N (bands: Cheeger interval from the sweep cut)")
-ax.legend(fontsize=8)
+ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.15), ncol=2)
 fig_t2 = ch.figure(
     fig, "t2_spectral_gap_vs_n", "Figure T2",
     "Spectral gap of four Markov operators on the same points as N grows; dotted: the exact gap of "
@@ -241,7 +242,7 @@ for name, row in zip(names, t_mix.T):
     print(f"{name:28s} t_mix: " + ", ".join(f"{int(t)}" for t in row))
 
 # %%
-fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(12, 4.5))
+fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(PAGE_WIDTH_IN, 4.6))
 for j, name in enumerate(names):
     lo = [mix[(name, n)]["lo"] for n in mix_ns]
     hi = [mix[(name, n)]["hi"] for n in mix_ns]
@@ -255,7 +256,7 @@ lim = np.array([1, t_mix.max() * 2])
 ax2.plot(lim, lim, "k--", lw=0.8, label=r"$t_{mix} = t_{rel}$")
 ax2.set(xscale="log", yscale="log", xlabel=r"relaxation time $t_{rel}$ = 1 / absolute gap (steps)", ylabel=r"$t_{mix}(1/4)$ (steps)",
         title="Mixing time against the inverse gap")
-ax1.legend(fontsize=8)
+ax1.legend(loc="upper center", bbox_to_anchor=(1.1, -0.2), ncol=2)
 fig_t3 = ch.figure(
     fig, "t3_mixing_time_vs_n", "Figure T3",
     "Left: exact mixing time vs N for the four operators of Figure T2. Right: the same mixing times "
@@ -315,7 +316,7 @@ print(f"fit over n: beta_c = {fit_n['a']:.2f} (ln n)^{fit_n['b']:.2f}  (REM: 1.4
       f"{min(entropy_one.values()):.2f}-{max(entropy_one.values()):.2f} of ln n, MiniLM heads {entropy_one_heads:.2f}")
 
 # %%
-fig, axes = plt.subplots(1, 3, figsize=(15, 4.3))
+fig, axes = plt.subplots(1, 3, figsize=(PAGE_WIDTH_IN, 4.6))
 d_show = P.head_dims[len(P.head_dims) // 2]
 for i, n in enumerate(P.key_counts):
     s = sweeps[(d_show, n)]
@@ -325,7 +326,7 @@ for i, n in enumerate(P.key_counts):
 axes[0].axvline(1, color="k", lw=0.8)
 axes[0].set(xscale="log", xlabel=r"logit multiplier $\beta$ ($\beta = 1$: the $1/\sqrt{d}$ scale)", ylabel="row entropy / ln n",
             title=f"Random q, k, d = {d_show} (dashed: REM; dotted: susceptibility)")
-axes[0].legend(fontsize=8)
+axes[0].legend(loc="upper center", bbox_to_anchor=(0.5, -0.25))
 for j, d in enumerate(P.head_dims):
     axes[1].plot(P.key_counts, [crit[(d, n)] for n in P.key_counts], "o-", color=f"C{j}", label=f"entropy, d = {d}")
     axes[1].plot(P.key_counts, [crit_rank[(d, n)] for n in P.key_counts], "s:", color=f"C{j}", alpha=0.6, label=f"rank, d = {d}")
@@ -335,11 +336,11 @@ axes[1].set(xscale="log", yscale="log", xlabel="number of keys n", ylabel=r"crit
 axes[1].minorticks_off()
 axes[1].set_xticks(P.key_counts, labels=[str(n) for n in P.key_counts])
 axes[1].set_yticks([0.25, 0.5, 1, 2, 4], labels=["0.25", "0.5", "1", "2", "4"])
-axes[1].legend(fontsize=7, ncol=2)
+axes[1].legend(loc="upper center", bbox_to_anchor=(0.5, -0.25))
 axes[2].hist(np.log10(crit_heads), bins=20, color="C0")
 axes[2].axvline(0, color="k", lw=0.8, label=r"$\beta = 1$")
 axes[2].set(xlabel=r"$\log_{10}$ critical $\beta$ of the head", ylabel="heads", title=f"Trained MiniLM heads, n = {n_tok}")
-axes[2].legend(fontsize=8)
+axes[2].legend(loc="upper center", bbox_to_anchor=(0.5, -0.25))
 fig_t4 = ch.figure(
     fig, "t4_logit_scale_criticality", "Figure T4",
     "Left: row entropy of attention as the logit multiplier sweeps, with the REM prediction and the "
@@ -395,7 +396,7 @@ for cfg, p in profiles.items():
           f"half-rank depth {half[cfg]}")
 
 # %%
-fig, axes = plt.subplots(1, 2, figsize=(12, 4.3), sharey=True)
+fig, axes = plt.subplots(1, 2, figsize=(PAGE_WIDTH_IN, 4.4), sharey=True)
 labels = {"global": "global attention", "local": "local attention (|i-j| <= 2)", "none": "no token mixing (MLP only)"}
 for ax, res in zip(axes, (False, True)):
     for j, mix_kind in enumerate(("global", "local", "none")):
@@ -405,7 +406,7 @@ for ax, res in zip(axes, (False, True)):
         ax.fill_between(blocks, p.min(0), p.max(0), color=f"C{j}", alpha=0.15)
     ax.set(yscale="log", xlabel="block (depth)", title="with residual connections" if res else "without residual connections")
 axes[0].set_ylabel("effective rank of token representations")
-axes[0].legend(fontsize=8)
+axes[0].legend(loc="upper center", bbox_to_anchor=(1.0, -0.2), ncol=3)
 fig_t5 = ch.figure(
     fig, "t5_rank_vs_depth", "Figure T5",
     "Effective rank of the token representations after each block of deep random networks, mean "
