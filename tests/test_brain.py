@@ -1,6 +1,7 @@
 """Chapter 2.4 library: rank readings, the long/short split, statistics, the BIDS path, the model."""
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from tgnlib.brain import geometry as geo
@@ -19,7 +20,20 @@ def connectome():
 
 @pytest.fixture(scope="module")
 def bids(tmp_path_factory):
-    return make_bids_fixture(tmp_path_factory.mktemp("ds003171"), subjects=("01", "02"), n_volumes=100)
+    # labelled like the dataset, one state with two runs, planted head motion, fMRIPrep-like derivatives
+    # (200 volumes: the six motion regressors, five CompCor-like ones and the band-pass leave too few
+    # degrees of freedom in 100 volumes for a 2-source state to stay low-rank)
+    return make_bids_fixture(tmp_path_factory.mktemp("ds003171"), subjects=("02CB", "03CB"), n_volumes=200, two_runs={"03CB": "awake"},
+                             motion_mm=2.0, derivatives=True)
+
+
+@pytest.fixture(scope="module")
+def realigned(bids, tmp_path_factory):
+    from tgnlib.brain.preprocess import realign_runs
+
+    cache = tmp_path_factory.mktemp("realigned")  # realignment cache shared by the tests of one module
+    realign_runs(sedation.find_runs(bids), cache, n_jobs=2, progress=False)
+    return cache
 
 
 @pytest.mark.parametrize("k", [2, 5, 9])
@@ -90,7 +104,10 @@ def test_paired_statistics():
 
 def test_bids_state_mapping_on_the_fixture(bids):
     runs = sedation.find_runs(bids)
-    assert [(r.subject, r.state) for r in runs] == [(s, st) for s in ("01", "02") for st in sedation.STATES]
+    expected = [("02CB", st) for st in sedation.STATES] + [("03CB", "awake")] + [("03CB", st) for st in sedation.STATES]
+    assert [(r.subject, r.state) for r in runs] == expected
+    assert [r.path.name for r in runs if r.subject == "03CB" and r.state == "awake"] == [
+        "sub-03CB_task-restawake_run-1_bold.nii.gz", "sub-03CB_task-restawake_run-2_bold.nii.gz"]
     assert all(r.task == f"rest{r.state}" for r in runs)
     assert sedation.repetition_time(runs[0]) == 2.0
     assert sedation.state_of_task("audio") == ("audio", "awake")
@@ -98,29 +115,94 @@ def test_bids_state_mapping_on_the_fixture(bids):
     with pytest.raises(ValueError, match="'restsleep'.*restawake"):
         sedation.state_of_task("restsleep")
     assert sedation.find_runs(bids, "audio") == []
-    assert "sub-02/func/sub-02_task-rest*_bold.*" in sedation.include_patterns(["02"])
+    assert "sub-02CB/func/sub-02CB_task-rest*_bold.*" in sedation.include_patterns(["02CB"])
 
 
-def test_nilearn_pipeline_recovers_the_planted_rank_drop(bids):
+def test_nilearn_pipeline_recovers_the_planted_rank_drop_and_uses_both_runs_of_a_state(bids, realigned):
     runs = sedation.find_runs(bids)
-    for subject in ("01", "02"):
-        signals = preprocess_subject([r for r in runs if r.subject == subject], n_parcels=30, global_signal=False)
+    for subject in ("02CB", "03CB"):
+        signals = preprocess_subject([r for r in runs if r.subject == subject], n_parcels=30, global_signal=False, cache_dir=realigned)
         assert signals.n_parcels == 30 and set(signals.timeseries) == set(sedation.STATES)
-        assert all(ts.shape == (100, 30) for ts in signals.timeseries.values())
+        assert [len(v) for v in signals.timeseries.values()] == ([2, 1, 1, 1] if subject == "03CB" else [1, 1, 1, 1])
+        # every run lost its planted jump (4 moved frames, censored with their neighbours) and little else
+        assert all(150 <= ts.shape[0] <= 196 and ts.shape[1] == 30 for v in signals.timeseries.values() for ts in v)
+        assert all(0.75 <= k <= 0.98 for k in signals.kept.values())
         assert np.all(np.abs(signals.centroids_mm) < 40)  # inside the 64 x 64 x 48 mm field of view
         d = geo.distance_matrix(signals.centroids_mm)
-        ranks = {s: geo.geometric_ranks(ts, d, window=50)["time series"] for s, ts in signals.timeseries.items()}
+        ranks = {s: geo.geometric_ranks(v[0], d, window=100)["time series"] for s, v in signals.timeseries.items()}
         assert ranks["deep"] == min(ranks.values()) and ranks["deep"] < ranks["awake"] - 0.5, ranks  # 2 sources vs 20
 
 
-def test_global_signal_regression_changes_the_signals(bids):
-    runs = [r for r in sedation.find_runs(bids) if r.subject == "01"]
-    raw = preprocess_subject(runs, n_parcels=20, global_signal=False)
-    gsr = preprocess_subject(runs, n_parcels=20, global_signal=True)
+def test_global_signal_regression_changes_the_signals(bids, realigned):
+    runs = [r for r in sedation.find_runs(bids) if r.subject == "02CB"]
+    raw = preprocess_subject(runs, n_parcels=20, global_signal=False, cache_dir=realigned)
+    gsr = preprocess_subject(runs, n_parcels=20, global_signal=True, cache_dir=realigned)
     assert gsr.global_signal_regressed and not raw.global_signal_regressed
-    assert not np.allclose(raw.timeseries["deep"], gsr.timeseries["deep"])
+    assert not np.allclose(raw.timeseries["deep"][0], gsr.timeseries["deep"][0])
     assert np.allclose(raw.centroids_mm, gsr.centroids_mm)  # same seed, same parcels
     assert raw.dvars == gsr.dvars and all(v > 0 for v in raw.dvars.values())
+
+
+def test_framewise_displacement_and_scrubbing_by_hand():
+    from tgnlib.brain import preprocess as pp
+
+    params = np.zeros((8, 6))
+    params[3:, 0] = 0.3  # a 0.3-mm step at frame 3
+    params[5:, 4] = 0.01  # a 0.01-rad rotation at frame 5: 0.5 mm of arc on a 50-mm sphere
+    params[6:, 1] = 1.0  # a 1-mm jump at frame 6
+    fd = pp.framewise_displacement(params)
+    np.testing.assert_allclose(fd, [0, 0, 0, 0.3, 0, 0.5, 1.0, 0])
+    np.testing.assert_array_equal(pp.scrub_mask(fd, 0.45), [1, 1, 1, 1, 0, 0, 0, 0])  # frames 5 and 6, one before, two after
+    np.testing.assert_array_equal(pp.scrub_mask(fd, 2.0), np.ones(8, bool))
+    with pytest.raises(ValueError, match=r"\(T, 6\)"):
+        pp.framewise_displacement(np.zeros((8, 3)))
+    rot = np.eye(4)[:, :, None].repeat(2, axis=2)
+    c, s_ = np.cos(0.02), np.sin(0.02)
+    rot[:3, :3, 1] = [[1, 0, 0], [0, c, -s_], [0, s_, c]]
+    rot[:3, 3, 1] = [1.0, -2.0, 0.5]
+    np.testing.assert_allclose(pp.motion_parameters(rot), [[0, 0, 0, 0, 0, 0], [1.0, -2.0, 0.5, 0.02, 0, 0]], atol=1e-12)
+
+
+def test_realignment_finds_and_undoes_the_planted_head_motion(bids, realigned):
+    import nibabel
+
+    from tgnlib.brain import preprocess as pp
+
+    run = [r for r in sedation.find_runs(bids) if r.subject == "02CB" and r.state == "light"][0]
+    image, parameters = pp.realign_run(run.path, realigned)
+    again, _ = pp.realign_run(run.path, realigned)  # read back from the cache
+    np.testing.assert_allclose(np.asarray(again.dataobj), np.asarray(image.dataobj), rtol=1e-6)
+    truth = pd.read_csv(bids / "derivatives" / "fmriprep" / "sub-02CB" / "func" / "sub-02CB_task-restlight_desc-confounds_timeseries.tsv",
+                        sep="\t")["trans_x"].to_numpy()
+    moved = truth > 0
+    # the estimated x translation follows the planted 2-mm shift, to within a voxel fraction
+    assert np.abs(np.abs(parameters[moved, 0]).mean() - 2.0) < 0.5 and np.abs(parameters[~moved, 0]).mean() < 0.3
+    fd = pp.framewise_displacement(parameters)
+    assert fd[np.flatnonzero(np.diff(truth))[0] + 1] > 1.5  # the jump is seen
+    keep = pp.scrub_mask(fd)
+    assert not keep[moved].any()
+    # a moved frame matches the run's reference (middle) volume better once realigned
+    original, fixed = np.asarray(nibabel.load(run.path).dataobj), np.asarray(image.dataobj)
+    reference, t = original[..., original.shape[-1] // 2].ravel(), np.flatnonzero(moved)[1]
+    before, after = (np.corrcoef(x[..., t].ravel(), reference)[0, 1] for x in (original, fixed))
+    assert 1 - after < 0.5 * (1 - before), (before, after)
+
+
+def test_fmriprep_path_reads_derivatives_with_nilearns_loader(bids):
+    from tgnlib.brain import preprocess as pp
+
+    run = [r for r in sedation.find_runs(bids) if r.subject == "02CB" and r.state == "deep"][0]
+    image, confounds, keep, fd = pp.motion_confounds(run, "fmriprep", bids / "derivatives" / "fmriprep")
+    assert str(image).endswith("sub-02CB_task-restdeep_space-T1w_desc-preproc_bold.nii.gz")
+    assert confounds.shape == (200, 8)  # six motion parameters, white matter, CSF
+    jump = np.flatnonzero(fd > 0.5)
+    assert len(jump) == 2 and not keep[jump].any()
+    with pytest.raises(FileNotFoundError, match="space-MNI.*found.*space-T1w"):
+        pp.fmriprep_run(run, bids / "derivatives" / "fmriprep", space="MNI152NLin2009cAsym")
+    with pytest.raises(ValueError, match="derivatives folder"):
+        pp.motion_confounds(run, "fmriprep")
+    with pytest.raises(ValueError, match="'mcflirt' is not one of"):
+        pp.motion_confounds(run, "mcflirt")
 
 
 def test_offline_download_fails_loudly(tmp_path):
@@ -131,10 +213,10 @@ def test_offline_download_fails_loudly(tmp_path):
 
 def test_offline_uses_a_complete_local_copy_and_names_missing_subjects(bids, capsys):
     assert sedation.download_sedation_data(bids, host="openneuro.invalid") == bids
-    assert sedation.download_sedation_data(bids, subjects=["01", "02"], host="openneuro.invalid") == bids
+    assert sedation.download_sedation_data(bids, subjects=["02CB", "03CB"], host="openneuro.invalid") == bids
     assert "not re-checked" in capsys.readouterr().out
     with pytest.raises(sedation.DatasetUnreachableError, match="lacks subject.*17"):
-        sedation.download_sedation_data(bids, subjects=["01", "17"], host="openneuro.invalid")
+        sedation.download_sedation_data(bids, subjects=["02CB", "17CB"], host="openneuro.invalid")
 
 
 def test_packaged_connectomes(connectome):
@@ -252,6 +334,24 @@ def test_sedation_rank_table_needs_three_complete_subjects(bids):
         sedation_rank_table(bids, n_parcels=10, progress=False)
 
 
+def test_sedation_table_reads_fmriprep_derivatives_pools_two_runs_and_bounds_every_reading(tmp_path):
+    from tgnlib.brain.analysis import sedation_rank_table
+
+    root = make_bids_fixture(tmp_path / "ds", subjects=("02CB", "03CB", "04CB"), n_volumes=120, two_runs={"03CB": "awake"},
+                             motion_mm=2.0, derivatives=True)
+    table = sedation_rank_table(root, n_parcels=20, global_signal=(False,), n_surrogates=2, motion="fmriprep",
+                                derivatives=root / "derivatives" / "fmriprep", progress=False)
+    assert len(table) == 3 * 4 * 4  # subjects x states x readings
+    runs = table[table.kind == "time series"].set_index(["subject", "state"])["runs"]
+    assert runs[("03CB", "awake")] == 2 and (runs.drop(("03CB", "awake")) == 1).all()
+    assert (table.kept < 1).all() and (table.mean_fd_mm > 0).all()  # the planted jumps were censored
+    placed = table["floor"] < table["phase"]
+    assert placed.mean() > 0.8 and table["position"][~placed].isna().all()
+    np.testing.assert_allclose(table["position"][placed], ((table["rank"] - table["floor"]) / (table["phase"] - table["floor"]))[placed])
+    with pytest.raises(ValueError, match="derivatives folder"):
+        sedation_rank_table(root, n_parcels=12, motion="fmriprep", progress=False)
+
+
 def test_parallel_runs_equal_serial_runs(connectome, tmp_path):
     serial = insilico.run_inductions(connectome, ["global"], [1, 2], TINY, cache_dir=tmp_path / "serial", progress=False)
     parallel = insilico.run_inductions(connectome, ["global"], [1, 2], TINY, cache_dir=tmp_path / "parallel", n_jobs=2, progress=False)
@@ -298,25 +398,62 @@ def test_onset_threshold_set_on_shams_keeps_false_alarms_at_five_percent_and_sti
     assert detection_rate(inductions, 60.0, -1, z=cal["z"], persist=2) > 0.9
 
 
-def test_masked_rank_floor_and_ceilings_bracket_a_reading():
-    from tgnlib.brain.geometry import (connectivity_rank, distance_matrix, functional_connectivity, masked_rank_bounds,
-                                       phase_randomise, split_by_distance)
+def test_reading_floor_and_ceilings_bracket_a_structured_reading():
+    from tgnlib.brain.geometry import (connectivity_rank, distance_matrix, functional_connectivity, geometric_ranks,
+                                       phase_randomise, place_between, reading_bounds, split_by_distance)
 
     rng = np.random.default_rng(0)
-    centroids = rng.uniform(0, 100, (40, 3))
-    long_mask, _ = split_by_distance(distance_matrix(centroids), np.median(distance_matrix(centroids)))
-    # signals with strong shared structure: three latent sources
+    d = distance_matrix(rng.uniform(0, 100, (40, 3)))
+    long_mask, _ = split_by_distance(d, np.median(d[np.triu_indices(40, 1)]))
+    # signals with strong shared structure: three latent sources, slow (smoothed) like BOLD
     ts = rng.standard_normal((200, 3)) @ rng.standard_normal((3, 40)) + 0.3 * rng.standard_normal((200, 40))
-    bounds = masked_rank_bounds(long_mask, n_time=200, timeseries=ts, n_surrogates=5)
+    bounds = reading_bounds(ts, d, window=100, n_surrogates=4)
     # equal correlations on the kept connections give exactly the mask's rank: the floor
-    equal = np.where(long_mask, 0.5, 0.0)
-    assert connectivity_rank(equal, long_mask) == pytest.approx(bounds["floor"])
-    assert bounds["noise"] > bounds["floor"] and bounds["phase"] > bounds["floor"]
+    assert connectivity_rank(np.where(long_mask, 0.5, 0.0), long_mask) == pytest.approx(bounds["long-range"]["floor"])
+    assert bounds["long-range"]["floor"] > 5  # a mask's own rank is far above 1: why the floor matters
+    assert bounds["time series"]["floor"] == pytest.approx(1.0) and bounds["connectivity"]["floor"] == pytest.approx(1.0)
+    reading = geometric_ranks(ts, d, window=100)
+    for kind, b in bounds.items():
+        assert b["floor"] < reading[kind] < b["phase"] < b["noise"] + 1.0, kind
+        assert 0 < place_between(reading[kind], b["floor"], b["phase"]) < 1
     # a phase-randomised surrogate keeps each region's spectrum and loses the shared sources
     sur = phase_randomise(ts, seed=1)
     assert np.allclose(np.abs(np.fft.rfft(sur - sur.mean(0), axis=0)), np.abs(np.fft.rfft(ts - ts.mean(0), axis=0)))
     fc_real, fc_sur = (np.abs(functional_connectivity(x[None])[0][~np.eye(40, dtype=bool)]).mean() for x in (ts, sur))
     assert fc_sur < 0.5 * fc_real
+
+
+def test_place_between_is_zero_at_the_floor_one_at_the_ceiling_and_undefined_for_an_inverted_pair():
+    assert geo.place_between(33.0, 33.0, 53.0) == 0.0
+    assert geo.place_between(53.0, 33.0, 53.0) == 1.0
+    assert geo.place_between(38.0, 33.0, 53.0) == pytest.approx(0.25)
+    np.testing.assert_allclose(geo.place_between(np.array([1.0, 3.0]), 1.0, 3.0), [0.0, 1.0])
+    assert np.isnan(geo.place_between(1.0, 2.0, 2.0)) and np.isnan(geo.place_between(1.0, 3.0, 2.0))
+    np.testing.assert_allclose(geo.place_between(np.array([1.0, 1.0]), np.array([0.0, 3.0]), 2.0), [0.5, np.nan])
+
+
+def test_awake_bounds_split_by_fibre_length_uses_the_fibre_matrix(connectome):
+    from dataclasses import replace
+
+    from tgnlib.brain import analysis
+
+    small = replace(connectome, bold=[b[:400] for b in connectome.bold[:2]])
+    # fibre lengths that order pairs exactly opposite to centroid distance: long and short swap
+    d = geo.distance_matrix(small.centroids)
+    flipped = replace(small, fibre_length_mm=d.max() + 1.0 - d)
+    table = analysis.awake_bounds_table(flipped, window=200, estimators=("entropy",), n_surrogates=2)
+    rank = table.set_index(["split", "kind", "subject"])["rank"]
+    ties = np.isclose(d[np.triu_indices(len(d), 1)], np.median(d[np.triu_indices(len(d), 1)])).sum()
+    assert ties <= 1
+    for s in (1, 2):
+        assert rank[("fibre length", "long-range", s)] == pytest.approx(rank[("centroid distance", "short-range", s)], rel=1e-3)
+        assert rank[("fibre length", "time series", s)] == pytest.approx(rank[("centroid distance", "time series", s)])
+    assert table["position"].between(-0.5, 1.5).all() and len(table) == 2 * 4 * 2
+    summary = analysis.summarise_bounds(table)
+    assert (summary.rank_low <= summary["rank"]).all() and (summary["rank"] <= summary.rank_high).all()
+    assert (summary.subjects == 2).all()
+    with pytest.raises(ValueError, match="not among"):
+        analysis.awake_bounds_table(small, splits=("tract count",))
 
 
 def test_bold_phase_synchrony_reads_shared_phases_and_never_looks_ahead():

@@ -6,21 +6,25 @@ selects, plots and records.
 
 from __future__ import annotations
 
+import tempfile
+
 import numpy as np
 import pandas as pd
 from scipy import stats as sps
 
 from ..bootstrap import bootstrap_interval
 from .connectome import Connectome, clean_timeseries
-from .geometry import RANK_KINDS, distance_matrix, geometric_ranks
+from .geometry import RANK_KINDS, distance_matrix, geometric_ranks, place_between, reading_bounds
 from .insilico import BOLD_SYNCHRONY, STEADY, InductionConfig, calibrate_onset_threshold, detect_onset, detection_rate, onset_lag
-from .preprocess import preprocess_subject
+from .preprocess import FD_THRESHOLD_MM, preprocess_subject, realign_runs
 from .sedation import STATES, find_runs
 from .stats import compare_paired, correct_pvalues, min_attainable_p, minimum_detectable_effect, motion_adjusted_difference, sign_flip_test
 
 
 def sedation_rank_table(bids_root, n_parcels: int = 100, window: int | None = None, quantiles=(0.5,), global_signal=(False, True),
-                        subjects=None, seed: int = 0, progress: bool = True) -> pd.DataFrame:
+                        subjects=None, n_surrogates: int = 5, motion: str = "realign", derivatives=None,
+                        fd_threshold_mm: float = FD_THRESHOLD_MM, cache_dir=None, n_jobs: int = 1, seed: int = 0,
+                        progress: bool = True) -> pd.DataFrame:
     """Rank readings for every subject, state, distance quantile and GSR choice of a ds003171 folder.
 
     Parameters
@@ -30,23 +34,33 @@ def sedation_rank_table(bids_root, n_parcels: int = 100, window: int | None = No
     n_parcels : int, default 100
         Data-driven parcels per subject.
     window : int, optional
-        Window length in volumes; default the shortest run, so every state is measured on
-        windows of the same length.
+        Window length in volumes; default the subject's shortest run after scrubbing, so every state
+        is measured on windows of the same length. A state with several runs is read on each run's
+        own windows (never across the join) and averaged over all of them.
     quantiles : sequence of float, default (0.5,)
         Distance quantiles for the long-/short-range split.
     global_signal : sequence of bool, default (False, True)
     subjects : list of str, optional
         Default every subject with a run in each state.
+    n_surrogates : int, default 5
+        Noise and phase-randomised surrogates per run for the ceilings (:func:`geometry.reading_bounds`).
+    motion, derivatives, fd_threshold_mm, cache_dir
+        How head motion is handled (:func:`tgnlib.brain.preprocess.preprocess_subject`): ``"realign"``
+        (raw data) or ``"fmriprep"`` (with the derivatives folder); FD scrubbing threshold in mm;
+        where realigned runs are kept (default a temporary folder, gone after the call).
+    n_jobs : int, default 1
+        Worker processes for the realignment.
     seed : int, default 0
     progress : bool, default True
 
     Returns
     -------
     pandas.DataFrame
-        Columns ``subject, state, gsr, quantile, threshold_mm, kind, rank, windows, dvars``.
+        Columns ``subject, state, gsr, quantile, threshold_mm, kind, rank, windows, runs, dvars,
+        mean_fd_mm, kept`` (fraction of frames left after scrubbing), and the
+        reading's own ``floor``, ``noise`` and ``phase`` ceilings and its ``position`` between the floor
+        (0) and the phase-randomised ceiling (1).
     """
-    from tqdm.auto import tqdm
-
     runs = find_runs(bids_root)
     by_subject = {}
     for r in runs:
@@ -55,18 +69,39 @@ def sedation_rank_table(bids_root, n_parcels: int = 100, window: int | None = No
     chosen = complete if subjects is None else [s for s in subjects if s in complete]
     if len(chosen) < 3:
         raise ValueError(f"need at least 3 subjects with a run in every state {STATES}; found {chosen} in {bids_root}")
+    with tempfile.TemporaryDirectory() as scratch:
+        cache_dir = scratch if cache_dir is None else cache_dir
+        if motion == "realign":  # once per run, in parallel; both GSR choices read it back
+            realign_runs([r for s in chosen for r in by_subject[s]], cache_dir, n_jobs, progress)
+        return _sedation_rows(by_subject, chosen, n_parcels, window, quantiles, global_signal, n_surrogates, motion, derivatives,
+                              fd_threshold_mm, cache_dir, seed, progress)
+
+
+def _sedation_rows(by_subject, chosen, n_parcels, window, quantiles, global_signal, n_surrogates, motion, derivatives, fd_threshold_mm,
+                   cache_dir, seed, progress) -> pd.DataFrame:
+    from tqdm.auto import tqdm
+
     rows = []
     for subject in tqdm(chosen, desc="subjects", disable=not progress):
         for gsr in global_signal:
-            signals = preprocess_subject(by_subject[subject], n_parcels=n_parcels, global_signal=gsr, seed=seed)
-            length = window or min(len(ts) for ts in signals.timeseries.values())
+            signals = preprocess_subject(by_subject[subject], n_parcels=n_parcels, global_signal=gsr, seed=seed, motion=motion,
+                                         derivatives=derivatives, fd_threshold_mm=fd_threshold_mm, cache_dir=cache_dir)
+            length = window or min(len(ts) for runs_of_state in signals.timeseries.values() for ts in runs_of_state)
             d = distance_matrix(signals.centroids_mm)
-            for state, ts in signals.timeseries.items():
+            for state, runs_of_state in signals.timeseries.items():
                 for q in quantiles:
-                    ranks = geometric_ranks(ts, d, window=length, quantile=q)
+                    per_run = [(geometric_ranks(ts, d, window=length, quantile=q),
+                                reading_bounds(ts, d, window=length, quantile=q, n_surrogates=n_surrogates, seed=seed))
+                               for ts in runs_of_state]
+                    weights = np.array([ranks["windows"] for ranks, _ in per_run], dtype=float)  # every window counts once
                     for kind in RANK_KINDS:
-                        rows.append(dict(subject=subject, state=state, gsr=gsr, quantile=q, threshold_mm=ranks["threshold"], kind=kind,
-                                         rank=ranks[kind], windows=ranks["windows"], dvars=signals.dvars[state]))
+                        rank = float(np.average([ranks[kind] for ranks, _ in per_run], weights=weights))
+                        bounds = {b: float(np.average([bd[kind][b] for _, bd in per_run], weights=weights))
+                                  for b in ("floor", "noise", "phase")}
+                        rows.append(dict(subject=subject, state=state, gsr=gsr, quantile=q, threshold_mm=per_run[0][0]["threshold"],
+                                         kind=kind, rank=rank, windows=int(weights.sum()), runs=len(per_run), dvars=signals.dvars[state],
+                                         mean_fd_mm=signals.mean_fd_mm[state], kept=signals.kept[state], **bounds,
+                                         position=place_between(rank, bounds["floor"], bounds["phase"])))
     return pd.DataFrame(rows)
 
 
@@ -97,6 +132,83 @@ def hcp_rank_table(connectome: Connectome, window: int = 200, quantiles=(0.5,), 
                 for q in quantiles:
                     ranks = geometric_ranks(part, d, window=window, quantile=q)
                     rows += [dict(subject=i + 1, half=name, gsr=gsr, quantile=q, kind=k, rank=ranks[k]) for k in RANK_KINDS]
+    return pd.DataFrame(rows)
+
+
+SPLITS = ("centroid distance", "fibre length")  # what separates long from short; the verdicts use centroid distance
+
+
+def awake_bounds_table(connectome: Connectome, window: int = 200, quantile: float = 0.5, estimators=("entropy", "participation"),
+                       splits=SPLITS, n_surrogates: int = 10, seed: int = 0) -> pd.DataFrame:
+    """Every awake HCP reading beside its floor and ceilings, per estimator and long/short split.
+
+    A reading means something only placed between what it gives with no brain in it: the floor (one
+    shared source; for a masked FC reading, the mask's own rank) and the ceilings (i.i.d. noise and
+    per-region phase-randomised surrogates of the same run), each computed by the reading's own
+    windows, split and estimator (:func:`geometry.reading_bounds`). GSR off.
+
+    Parameters
+    ----------
+    connectome : Connectome
+    window : int, default 200
+        Volumes per window (144 s at the HCP TR of 0.72 s).
+    quantile : float, default 0.5
+    estimators : sequence of str, default ("entropy", "participation")
+    splits : sequence of str, default :data:`SPLITS`
+        "centroid distance" (Euclidean, between region centroids; what the chapter's verdicts use)
+        and/or "fibre length" (the connectome's tract-length matrix, mm).
+    n_surrogates : int, default 10
+    seed : int, default 0
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per (split, estimator, kind, subject): ``rank, floor, noise, phase, position``
+        (0 at the floor, 1 at the phase-randomised ceiling).
+    """
+    unknown = set(splits) - set(SPLITS)
+    if unknown:
+        raise ValueError(f"splits {sorted(unknown)} not among {SPLITS}")
+    between = {"centroid distance": distance_matrix(connectome.centroids), "fibre length": connectome.fibre_length_mm}
+    rows = []
+    for i, bold in enumerate(connectome.bold):
+        ts = clean_timeseries(bold, connectome.t_r)
+        for split in splits:
+            for estimator in estimators:
+                ranks = geometric_ranks(ts, between[split], window=window, quantile=quantile, estimator=estimator)
+                bounds = reading_bounds(ts, between[split], window, quantile, n_surrogates, estimator, seed=seed + 100 * i)
+                rows += [dict(split=split, estimator=estimator, kind=k, subject=i + 1, rank=ranks[k], **bounds[k],
+                              position=place_between(ranks[k], bounds[k]["floor"], bounds[k]["phase"])) for k in RANK_KINDS]
+    return pd.DataFrame(rows)
+
+
+def summarise_bounds(table: pd.DataFrame, by=("split", "estimator", "kind"), n_boot: int = 2000, seed: int = 0) -> pd.DataFrame:
+    """Mean reading over subjects with a 95% bootstrap interval, beside its mean floor and ceilings.
+
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        From :func:`awake_bounds_table` (or :func:`sedation_rank_table`, with ``by`` naming its columns).
+    by : sequence of str
+        The columns that name one reading.
+    n_boot : int, default 2000
+    seed : int, default 0
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per reading: ``rank, rank_low, rank_high, floor, noise, phase, position,
+        position_low, position_high, subjects``; positions average the subjects where they are defined.
+    """
+    rows = []
+    for key, g in table.groupby(list(by), sort=False):
+        lo, hi = bootstrap_interval(g["rank"].to_numpy(), np.mean, n_boot=n_boot, seed=seed)
+        placed = g["position"].dropna().to_numpy()  # NaN where a ceiling was not above its floor
+        plo, phi = bootstrap_interval(placed, np.mean, n_boot=n_boot, seed=seed) if len(placed) >= 2 else (np.nan, np.nan)
+        position = float(np.mean(placed)) if len(placed) else np.nan
+        rows.append(dict(zip(by, key if isinstance(key, tuple) else (key,)), rank=g["rank"].mean(), rank_low=lo, rank_high=hi,
+                         floor=g["floor"].mean(), noise=g["noise"].mean(), phase=g["phase"].mean(), position=position,
+                         position_low=plo, position_high=phi, subjects=g["subject"].nunique()))
     return pd.DataFrame(rows)
 
 

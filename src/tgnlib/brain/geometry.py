@@ -248,43 +248,74 @@ def phase_randomise(timeseries, seed: int = 0) -> np.ndarray:
     return np.fft.irfft(np.abs(spec) * np.exp(1j * phases), n=x.shape[0], axis=0) + x.mean(0)
 
 
-def masked_rank_bounds(mask, n_time: int, n_surrogates: int = 20, timeseries=None, estimator: str = "entropy",
-                       seed: int = 0) -> dict[str, float]:
-    """What a masked-FC rank reading can be for reasons that have nothing to do with the brain.
+def reading_bounds(timeseries, distances, window: int, quantile: float = 0.5, n_surrogates: int = 10,
+                   estimator: str = "entropy", seed: int = 0) -> dict[str, dict[str, float]]:
+    """What each rank reading of one run can be for reasons that have nothing to do with the brain.
 
-    The *floor* is the rank of the binary mask itself: what any set of equal correlations on the kept
-    connections gives. The *ceiling* is the rank of the same masked reading of FC computed from signals
-    with no connectivity: i.i.d. Gaussian noise of the same length (``noise``), and per-region
-    phase-randomised surrogates of ``timeseries`` when given (``phase``). A state's reading means
-    something only placed between them.
+    Every reading of :func:`geometric_ranks` is placed between a *floor* and two *ceilings*, all
+    computed by the same windows, split and estimator as the reading itself:
+
+    - ``floor``: the reading of a signal with one shared source and nothing else. For a masked FC
+      reading this is the rank of the binary mask itself (every kept correlation equal), which is
+      well above 1 for a long- or short-range mask; for the whole FC and the time series it is 1.
+    - ``noise``: the reading of i.i.d. Gaussian signals of the same shape (no connectivity, white).
+    - ``phase``: the reading of per-region phase-randomised surrogates of ``timeseries`` (each
+      region's spectrum kept, the relations between regions lost), the sharper ceiling for slow,
+      autocorrelated BOLD.
 
     Parameters
     ----------
-    mask : boolean array, shape (P, P)
-    n_time : int
-        Samples per window of the reading.
-    n_surrogates : int, default 20
-    timeseries : array, shape (T, P) or None
-        Real signals for the phase-randomised ceiling.
+    timeseries : array, shape (T, P)
+        The cleaned run whose readings are bounded.
+    distances : array, shape (P, P)
+        What splits long from short connections (centroid distances, or fibre lengths).
+    window : int
+        Window length in volumes, as for :func:`geometric_ranks`.
+    quantile : float, default 0.5
+    n_surrogates : int, default 10
+        Noise and phase-randomised surrogates each; the ceilings are their means.
     estimator : {"entropy", "participation", "stable"}, default "entropy"
     seed : int, default 0
 
     Returns
     -------
     dict
-        ``floor``; ``noise`` (mean over surrogates); ``phase`` (mean, when ``timeseries`` is given).
+        ``{kind: {"floor": float, "noise": float, "phase": float}}`` for each of :data:`RANK_KINDS`.
     """
-    m = np.asarray(mask, dtype=bool)
+    ts = np.asarray(timeseries, dtype=float)
     rng = np.random.default_rng(seed)
-    p = m.shape[0]
-    out = {"floor": float(connectivity_rank(m.astype(float), estimator=estimator))}
-    noise_fc = [functional_connectivity(rng.standard_normal((1, n_time, p)))[0] for _ in range(n_surrogates)]
-    out["noise"] = float(np.mean([connectivity_rank(fc, m, estimator) for fc in noise_fc]))
-    if timeseries is not None:
-        ts = np.asarray(timeseries, dtype=float)
-        ranks = []
-        for k in range(n_surrogates):
-            surrogate = phase_randomise(ts, seed=seed + k)[:n_time]
-            ranks.append(connectivity_rank(functional_connectivity(surrogate[None])[0], m, estimator))
-        out["phase"] = float(np.mean(ranks))
-    return out
+    long, short = split_by_distance(distances, distance_threshold(distances, quantile))
+    # One source shared by every region: standardised, every window is the same rank-one cloud and
+    # every correlation is 1, so each reading's floor comes out of the reading's own code.
+    one_source = np.repeat(rng.standard_normal((len(ts), 1)), ts.shape[1], axis=1)
+    fc_one = functional_connectivity(one_source[None])[0]
+    floor = {"time series": float(timeseries_rank(sliding_windows(one_source, window), estimator).mean()),
+             "connectivity": float(connectivity_rank(fc_one, None, estimator)),
+             "long-range": float(connectivity_rank(fc_one, long, estimator)),
+             "short-range": float(connectivity_rank(fc_one, short, estimator))}
+    noise = [geometric_ranks(rng.standard_normal(ts.shape), distances, window, quantile, estimator=estimator) for _ in range(n_surrogates)]
+    phase = [geometric_ranks(phase_randomise(ts, seed=seed + 1 + k), distances, window, quantile, estimator=estimator)
+             for k in range(n_surrogates)]
+    return {kind: {"floor": floor[kind], "noise": float(np.mean([r[kind] for r in noise])),
+                   "phase": float(np.mean([r[kind] for r in phase]))} for kind in RANK_KINDS}
+
+
+def place_between(value, floor, ceiling):
+    """Where a reading lies between its floor (0) and ceiling (1): ``(value - floor) / (ceiling - floor)``.
+
+    Parameters
+    ----------
+    value, floor, ceiling : float or array
+        In the same unit (an effective rank).
+
+    Returns
+    -------
+    float or numpy.ndarray
+        0 at the floor, 1 at the ceiling; below 0 or above 1 when the reading lies outside. NaN
+        where the ceiling is not above the floor (with few parcels or short windows a mask's own
+        rank can exceed what noise gives): there the reading cannot be placed.
+    """
+    value, floor, ceiling = (np.asarray(x, dtype=float) for x in (value, floor, ceiling))
+    span = ceiling - floor
+    out = np.divide(value - floor, span, out=np.full(np.broadcast(value, span).shape, np.nan), where=span > 0)
+    return float(out) if out.ndim == 0 else out
