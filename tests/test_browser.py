@@ -41,7 +41,7 @@ def test_chapter_shows_its_figures_and_a_colab_link(page, chapter):
     written = list((ROOT / "_build" / "book" / "figures" / chapter).glob("*.png"))
     assert written and len(drawn) >= len(written), f"{chapter}: {len(written)} figures written, drawn on the page: {sizes}"
     colab = page.eval_on_selector_all("a[href*='colab.research.google.com']", "as => as.map(a => a.href)")
-    assert f"https://colab.research.google.com/github/tgn-book/tgn-book/blob/main/notebooks/{chapter}.ipynb" in colab
+    assert f"https://colab.research.google.com/github/{book.repository(ROOT)}/blob/main/notebooks/{chapter}.ipynb" in colab
     text = page.inner_text("article")
     assert f'output_dir = "{ROOT / "_build"}' not in text, "papermill's injected parameters cell is visible"
 
@@ -95,3 +95,34 @@ def test_no_chapter_page_shows_a_raw_dataframe(chapter):
         pytest.xfail(RAW_TABLES_PENDING[chapter])
     assert raw == 0, (f"{chapter}'s page shows {raw} raw pandas table(s): display tables through tgnlib.display.format_table "
                       "(units in the column names, formatted numbers, no 0..n index, a caption)")
+
+
+# Chapters whose page still shows figures drawn wider than the page, and why; each entry must go when its page is clean.
+SMALL_TEXT_PENDING = {"llm_rank": "its laptop record, which the book shows, predates the book style; it is re-recorded with issue 19"}
+LEGIBLE_PX = 11.0  # smallest legible text as displayed, CSS px (about 8 pt)
+
+
+def _style_value(key: str) -> float:
+    from tgnlib.display import STYLE
+
+    return next(float(line.split(":", 1)[1]) for line in STYLE.read_text().splitlines() if line.startswith(f"{key}:"))
+
+
+@pytest.mark.parametrize("chapter", [c.split("/")[-1] for c in book.toc_notebooks(ROOT)])
+def test_figure_text_is_legible_as_displayed(page, chapter):
+    # A notebook shows a figure as a PNG at the figure's dpi (IPython's inline backend); shown clientWidth
+    # px wide, a font of s pt reads s/72 * clientWidth * dpi / naturalWidth CSS px, whatever the figure's inches.
+    dpi, smallest_pt = _style_value("figure.dpi"), min(_style_value(k) for k in ("xtick.labelsize", "ytick.labelsize", "legend.fontsize"))
+    page.set_viewport_size({"width": 1400, "height": 900})
+    page.goto((SITE / "notebooks" / f"{chapter}.html").as_uri())
+    page.wait_for_load_state("load")
+    sizes = page.eval_on_selector_all("article img", "imgs => imgs.map(i => [i.naturalWidth, i.clientWidth, i.src.slice(-40)])")
+    shown = [(natural, client, src) for natural, client, src in sizes if natural > 200]
+    assert shown, f"{chapter}: no figure on the page"
+    small = [(src, round(smallest_pt / 72 * client * dpi / natural, 1)) for natural, client, src in shown
+             if smallest_pt / 72 * client * dpi / natural < LEGIBLE_PX]
+    if chapter in SMALL_TEXT_PENDING:
+        assert small, f"{chapter}'s figures are all legible now: remove it from SMALL_TEXT_PENDING"
+        pytest.xfail(SMALL_TEXT_PENDING[chapter])
+    assert not small, (f"{chapter}: {len(small)} of {len(shown)} figures show their {smallest_pt:g}-pt labels below {LEGIBLE_PX} px "
+                       f"(figure, displayed px): {small}; draw them at tgnlib.display.PAGE_WIDTH_IN")

@@ -1,6 +1,7 @@
 """Every chapter notebook: paired, clean, parametrised, in the book, and free of library code."""
 
 import ast
+import shutil
 from pathlib import Path
 
 import jupytext
@@ -78,3 +79,24 @@ def test_colab_cell_installs_from_the_books_repository(source):
     assert "remove-cell" in first_code.metadata.tags
     assert f'REPO = "{repo}"' in first_code.source and "constraints.txt" in first_code.source
     assert "!pip install" in first_code.source
+
+
+def test_the_repository_lives_in_config_and_a_build_writes_it_into_every_colab_cell(tmp_path):
+    from tgnlib import book
+
+    for name in ("_config.yml", "_toc.yml"):
+        shutil.copy(ROOT / name, tmp_path / name)
+    shutil.copytree(ROOT / "notebooks", tmp_path / "notebooks", ignore=shutil.ignore_patterns("*.pyc", "__pycache__"))
+    assert book.sync_repository(tmp_path) == []  # the checkout already agrees with its _config.yml
+    config = (tmp_path / "_config.yml").read_text()
+    (tmp_path / "_config.yml").write_text(config.replace(f"https://github.com/{book.repository(ROOT)}", "https://github.com/someone/fork"))
+    changed = book.sync_repository(tmp_path)
+    assert len(changed) == 2 * len(SOURCES)
+    for source in SOURCES:
+        first_code = code_cells(nbformat.read(tmp_path / "notebooks" / f"{source.stem}.ipynb", as_version=4))[0]
+        assert 'REPO = "someone/fork"' in first_code.source
+        assert 'REPO = "someone/fork"' in (tmp_path / "notebooks" / source.name).read_text()
+    assert book.sync_repository(tmp_path) == []
+    (tmp_path / "_config.yml").write_text(config.replace(f"https://github.com/{book.repository(ROOT)}", "https://gitlab.com/x/y"))
+    with pytest.raises(ValueError, match="not a https://github.com"):
+        book.repository(tmp_path)

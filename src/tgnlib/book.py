@@ -24,6 +24,7 @@ shows the build's verdicts and every record's side by side.
 from __future__ import annotations
 
 import argparse
+import re
 import shutil
 import subprocess
 import sys
@@ -91,6 +92,56 @@ def toc_notebooks(root) -> list[str]:
 
     walk(toc)
     return found
+
+
+REPO_LINE = re.compile(r'REPO = "[^"]*"')  # in each notebook's Colab set-up cell
+
+
+def repository(root) -> str:
+    """The book's GitHub repository, ``owner/name``, from ``repository.url`` in ``_config.yml``: its one home."""
+    url = yaml.safe_load((Path(root) / "_config.yml").read_text())["repository"]["url"]
+    if not url.startswith("https://github.com/") or url.rstrip("/").count("/") != 4:
+        raise ValueError(f"_config.yml repository.url={url!r} is not a https://github.com/<owner>/<name> address")
+    return url.rstrip("/").removeprefix("https://github.com/")
+
+
+def sync_repository(root) -> list[str]:
+    """Write ``_config.yml``'s repository into every notebook's Colab set-up cell (``REPO = "..."``).
+
+    Colab opens a chapter's clean notebook straight from GitHub, before anything of the book is
+    installed, so the cell must hold the address itself; it is derived from ``_config.yml`` here, at
+    every build, so publishing under another address is one line in ``_config.yml`` (then commit
+    the notebooks the next build rewrites).
+
+    Parameters
+    ----------
+    root : path
+        Repository root.
+
+    Returns
+    -------
+    list of str
+        The notebook files (``.py`` and ``.ipynb``, relative to ``root``) that were rewritten.
+    """
+    root = Path(root)
+    line = f'REPO = "{repository(root)}"'
+    changed = []
+    for chapter in toc_notebooks(root):
+        script, notebook = root / f"{chapter}.py", root / f"{chapter}.ipynb"
+        if script.is_file():
+            text = script.read_text(encoding="utf-8")
+            if REPO_LINE.sub(lambda _: line, text) != text:
+                script.write_text(REPO_LINE.sub(lambda _: line, text), encoding="utf-8")
+                changed.append(str(script.relative_to(root)))
+        if notebook.is_file():
+            nb = nbformat.read(notebook, as_version=4)
+            before = [c.source for c in nb.cells]
+            for cell in nb.cells:
+                cell.source = REPO_LINE.sub(lambda _: line, cell.source)
+            if [c.source for c in nb.cells] != before:
+                nbformat.write(nb, notebook)
+                changed.append(str(notebook.relative_to(root)))
+    return changed
 
 
 def stage_book(root, stage) -> Path:
@@ -292,6 +343,8 @@ def build(scale: str = "ci", only=None, build_dir="_build", html: bool = True, r
     """
     check_choice("scale", scale, SCALES)
     root = find_root(root)
+    for path in sync_repository(root):
+        print(f"{path}: Colab set-up cell now installs from {repository(root)} (_config.yml); commit it", flush=True)
     build_dir = (root / build_dir).resolve()
     stage = stage_book(root, build_dir / "book")
     chapters = toc_notebooks(root)
