@@ -304,14 +304,18 @@ awake_top = {gsr: (median_split[(median_split.gsr == gsr) & (median_split.kind =
              for gsr in (False, True)}
 deep = main[(main.state == "deep") & (main.kind == "time series")].set_index("gsr")
 null_p = null_test["primary_p"]
+awake_long = bounds_summary.set_index(["split", "estimator", "kind"]).loc[("centroid distance", "entropy", "long-range")]
 display(Markdown(rule_text(rules.b1)))
 b1_verdict = rules.b1(P.sedation_data, awake_top, deep["wilcoxon_p_adjusted"].to_dict(), deep["dz"].to_dict())
 ch.record("B1", verdict=b1_verdict, figure=fig_states, data=SEDATION_DATA if P.sedation_data else f"{SEDATION_DATA}; {HCP_DATA}",
           summary="highest-rank state (time-series reading): {top_off} without GSR, {top_on} with; awake->deep d_z {dz_off:.2f} "
                   "[{lo_off:.2f}, {hi_off:.2f}] without GSR; HCP half-vs-half null (pre-declared time-series rank, exact sign-flip, smallest "
-                  "attainable p {min_p:.4f}): p = {null_p:.3g}",
+                  "attainable p {min_p:.4f}): p = {null_p:.3g}; awake HCP long-range FC rank {lr:.1f} [{lr_lo:.1f}, {lr_hi:.1f}] between its "
+                  "floor {lr_floor:.1f} (the mask's own rank) and phase-randomised ceiling {lr_ceil:.1f}: position {lr_pos:.2f}",
           measured=dict(top_off=awake_top[False], top_on=awake_top[True], dz_off=deep.loc[False, "dz"], lo_off=deep.loc[False, "dz_low"],
-                        hi_off=deep.loc[False, "dz_high"], null_p=null_p, min_p=null_test["min_attainable_p"]),
+                        hi_off=deep.loc[False, "dz_high"], null_p=null_p, min_p=null_test["min_attainable_p"], lr=awake_long["rank"],
+                        lr_lo=awake_long["rank_low"], lr_hi=awake_long["rank_high"], lr_floor=awake_long["floor"], lr_ceil=awake_long["phase"],
+                        lr_pos=awake_long["position"]),
           notes="" if P.sedation_data else (f"OpenNeuro {ACCESSION} was not reachable where this ran: the state numbers are from "
                                             "the synthetic fixture (planted effect, a pipeline check) and say nothing about brains. "
                                             "Run with scale='full' where OpenNeuro is reachable."))
