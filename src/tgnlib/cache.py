@@ -34,21 +34,32 @@ def data_fingerprint(data) -> str:
     return digest.hexdigest()[:16]
 
 
-def code_fingerprint(package_dir) -> str:
-    """Short hash of the ``*.py`` source files of one package folder.
+def code_fingerprint(*sources) -> str:
+    """Short hash of the Python source a run executes: whole package folders, or single modules.
+
+    Key a run on the files it runs, not on its whole package, so that editing an analysis module
+    does not throw away hours of cached training (e.g. :func:`tgnlib.llm.small.small_lm_dir`).
 
     Parameters
     ----------
-    package_dir : path
-        A folder of the library (e.g. ``tgnlib/tgn``).
+    *sources : path
+        Folders (every ``*.py`` directly inside, e.g. ``tgnlib/tgn``) or ``.py`` files, in any mix.
+        One folder gives the same hash as its files listed one by one in name order.
 
     Returns
     -------
     str
         10 hex digits.
     """
+    if not sources:
+        raise ValueError("code_fingerprint needs at least one folder or .py file")
+    files = []
+    for source in map(Path, sources):
+        if not source.exists():
+            raise FileNotFoundError(f"code_fingerprint: {source} does not exist")
+        files += sorted(source.glob("*.py")) if source.is_dir() else [source]
     digest = hashlib.sha256()
-    for path in sorted(Path(package_dir).glob("*.py")):
+    for path in files:
         digest.update(path.name.encode())
         digest.update(path.read_bytes())
     return digest.hexdigest()[:10]

@@ -141,38 +141,6 @@ def ranks_without(stream: torch.Tensor, mask: torch.Tensor) -> dict[str, np.ndar
     return out
 
 
-def masked_ranks(stream: torch.Tensor, mask: torch.Tensor) -> dict[str, torch.Tensor]:
-    """Per-sequence effective ranks with the ``mask``-ed tokens left out, batched over sequences.
-
-    The kept tokens are centred over themselves and the dropped rows set to zero: zero rows add only
-    zero singular values, so the ranks equal those of the kept tokens alone (:func:`ranks_without`,
-    the plain per-sequence loop, is the reference the tests compare against).
-
-    Parameters
-    ----------
-    stream : tensor, shape (depths, B, T, d)
-    mask : bool tensor, shape (B, T)
-        True for the tokens to drop; every sequence must keep at least 2.
-
-    Returns
-    -------
-    dict of str -> torch.Tensor, shape (depths, B)
-        One entry per estimator of :mod:`tgnlib.rank`.
-    """
-    return rank.effective_ranks(_centred_without(stream, mask), center=False)
-
-
-def _centred_without(stream: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
-    # kept tokens centred over themselves, dropped rows zero: (depths, B, T, d)
-    keep = (~mask).to(stream.device)
-    n_kept = keep.sum(-1)  # (B,)
-    if (n_kept < 2).any():
-        raise ValueError(f"sequence(s) {torch.nonzero(n_kept < 2).flatten().tolist()} keep fewer than 2 tokens after removing sinks")
-    w = keep[None, :, :, None].to(stream.dtype)  # (1, B, T, 1)
-    mean = (stream * w).sum(-2, keepdim=True) / n_kept[None, :, None, None].to(stream.dtype)
-    return (stream - mean) * w
-
-
 def curve_ranks(stream: torch.Tensor, mask: torch.Tensor | None = None) -> dict[str, dict[str, torch.Tensor]]:
     """Per-sequence ranks of the three curves of :data:`CURVES` at every depth.
 

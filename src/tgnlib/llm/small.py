@@ -29,6 +29,8 @@ from ..tokens import windows
 from ..training import TokenSampler, TrainConfig, learning_rate, parameter_groups, save_atomic
 
 MIXERS = ("attention", "local")
+# the modules a training run executes: its cache key fingerprints these, not the whole llm package
+TRAINING_CODE = (Path(__file__), Path(__file__).parents[1] / "training.py", Path(__file__).parents[1] / "tokens.py")
 
 
 @dataclass
@@ -125,8 +127,9 @@ def build_small_lm(cfg: SmallLMConfig, seed: int = 0):
 
 def small_lm_dir(root, cfg: SmallLMConfig, train_cfg: TrainConfig, tokens) -> Path:
     """``root/small-<mixer>-<8 hex digits>``: the digits fingerprint both configurations, the training
-    tokens and this module's package, so a run never resumes on other data or code."""
-    key = run_key({"model": asdict(cfg), "train": asdict(train_cfg)}, data=tokens, code=code_fingerprint(Path(__file__).parent))
+    tokens and the modules training runs (this one, :mod:`tgnlib.training`, :mod:`tgnlib.tokens`), so a
+    run never resumes on other data or code, and an edit to the chapter's analysis keeps trained models."""
+    key = run_key({"model": asdict(cfg), "train": asdict(train_cfg)}, data=tokens, code=code_fingerprint(*TRAINING_CODE))
     return Path(root) / f"small-{cfg.mixer}-{key}"
 
 
