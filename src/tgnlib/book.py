@@ -130,8 +130,9 @@ def sync_repository(root) -> list[str]:
         script, notebook = root / f"{chapter}.py", root / f"{chapter}.ipynb"
         if script.is_file():
             text = script.read_text(encoding="utf-8")
-            if REPO_LINE.sub(lambda _: line, text) != text:
-                script.write_text(REPO_LINE.sub(lambda _: line, text), encoding="utf-8")
+            synced = REPO_LINE.sub(lambda _: line, text)
+            if synced != text:
+                script.write_text(synced, encoding="utf-8")
                 changed.append(str(script.relative_to(root)))
         if notebook.is_file():
             nb = nbformat.read(notebook, as_version=4)
