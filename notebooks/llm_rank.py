@@ -263,7 +263,7 @@ for ax, (curve, key) in zip(axes, CURVES.items()):
     ax.axhline(1, color="k", lw=0.8)
     ax.set(xlabel="normalised depth", title=f"({'abc'[list(CURVES).index(curve)]}) {curve}")
 axes[0].set_ylabel("entropy rank / rank at depth 0")
-axes[1].legend(ncol=3, loc="upper center", bbox_to_anchor=(0.5, -0.2))
+fig.legend(*axes[0].get_legend_handles_labels(), loc="outside lower center", ncol=2)
 fig_v = ch.figure(
     fig, "l1_l2_rank_vs_depth", "Figure L1",
     "Entropy effective rank of the residual stream (before the final norm) against normalised depth, as a "
@@ -284,12 +284,16 @@ for row, (label, res) in zip(axes, results.items()):
             per_seq = res["cond"]["trained"]["ranks"][key][est]
             ax.plot(np.linspace(0, 1, len(per_seq)), per_seq.mean(1) / per_seq[0].mean(), color=f"C{j}", label=est)
         ax.axhline(1, color="k", lw=0.8)
-        ax.set(yscale="log", title=f"{label}: {curve}", ylabel="rank / rank at depth 0")
-    row[0].legend()
+        ax.set(yscale="log")
+    row[0].set_ylabel(f"{label}\nrank / rank at depth 0")
+for ax, curve in zip(axes[0], CURVES):
+    ax.set_title(f"({'abc'[list(CURVES).index(curve)]}) {curve}")
 for ax in axes[-1]:
     ax.set_xlabel("normalised depth")
+fig.legend(*axes[0, 0].get_legend_handles_labels(), loc="outside lower center", ncol=3)
 ch.figure(fig, "l1_l2_estimators", "Figure L1b",
-          "Every estimator on every curve, mean over sequences, as a fraction of its depth-0 value (log scale).",
+          "Every estimator on every curve (columns) for every model (rows), mean over sequences, as a fraction of its "
+          "depth-0 value (log scale).",
           f"{', '.join(results)}; {P.n_seqs} x {P.seq_len} tokens")
 profiles = {label: profiles_of(res["cond"]["trained"], seed=ch.seed) for label, res in results.items()}
 profiles["book GPT twin (no attention)"] = profiles_of(results["book GPT"]["cond"]["trained without attention"], seed=ch.seed)
