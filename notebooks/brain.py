@@ -306,7 +306,8 @@ deep = main[(main.state == "deep") & (main.kind == "time series")].set_index("gs
 null_p = null_test["primary_p"]
 awake_long = bounds_summary.set_index(["split", "estimator", "kind"]).loc[("centroid distance", "entropy", "long-range")]
 display(Markdown(rule_text(rules.b1)))
-b1_verdict = rules.b1(P.sedation_data, awake_top, deep["wilcoxon_p_adjusted"].to_dict(), deep["dz"].to_dict())
+power = dict(n_subjects=int(deep["n"].min()), n_tests=len(contrasts))  # what the Holm-corrected Wilcoxon p can reach
+b1_verdict = rules.b1(P.sedation_data, awake_top, deep["wilcoxon_p_adjusted"].to_dict(), deep["dz"].to_dict(), **power)
 ch.record("B1", verdict=b1_verdict, figure=fig_states, data=SEDATION_DATA if P.sedation_data else f"{SEDATION_DATA}; {HCP_DATA}",
           summary="highest-rank state (time-series reading): {top_off} without GSR, {top_on} with; awake->deep d_z {dz_off:.2f} "
                   "[{lo_off:.2f}, {hi_off:.2f}] without GSR; HCP half-vs-half null (pre-declared time-series rank, exact sign-flip, smallest "
@@ -368,12 +369,14 @@ display(format_table(main[["gsr", "kind", "state", "n", "mean_difference", "dz",
 long_specific = bool((robust["long-range"] < robust["short-range"]).all())
 deep_long = main[(main.state == "deep") & (main.kind == "long-range")].set_index("gsr")
 display(Markdown(rule_text(rules.b2)))
-b2_verdict = rules.b2(P.sedation_data, deep["wilcoxon_p_adjusted"].to_dict(), deep["dz"].to_dict(), long_specific)
+b2_verdict = rules.b2(P.sedation_data, deep["wilcoxon_p_adjusted"].to_dict(), deep["dz"].to_dict(), long_specific, **power)
 ch.record("B2", verdict=b2_verdict, figure=fig_b2, data=SEDATION_DATA,
           summary="awake->deep, time-series rank: d_z {dz:.2f}, Holm p {p:.3g} (GSR off); long-range d_z {dzl:.2f} vs short-range "
-                  "{dzs:.2f}; long-range fall larger than short-range at every quantile and GSR choice: {spec}",
+                  "{dzs:.2f}; long-range fall larger than short-range at every quantile and GSR choice: {spec}; smallest attainable "
+                  "Holm p with {n} subjects over {m} contrasts: {floor:.3g}",
           measured=dict(dz=deep.loc[False, "dz"], p=deep.loc[False, "wilcoxon_p_adjusted"], dzl=deep_long.loc[False, "dz"],
-                        dzs=robust.loc[(False, 0.5), "short-range"], spec="yes" if long_specific else "no"),
+                        dzs=robust.loc[(False, 0.5), "short-range"], spec="yes" if long_specific else "no", n=power["n_subjects"],
+                        m=power["n_tests"], floor=rules.smallest_corrected_p(**power)),
           notes="" if P.sedation_data else "Synthetic fixture only (OpenNeuro unreachable here): a check that the statistics run, not a test of the claim.")
 print("B2:", b2_verdict)
 

@@ -314,14 +314,28 @@ def test_l4_l5_grid_steps():
 
 def test_b1_b2_need_the_sedation_data():
     top, p, dz = {False: "awake", True: "awake"}, {False: 0.01, True: 0.01}, {False: -1.0, True: -1.0}
-    assert brain.b1(False, top, p, dz).outcome == X
-    assert brain.b1(True, top, p, dz).outcome == R
-    assert brain.b1(True, {False: "awake", True: "light"}, p, dz).outcome == P
-    assert brain.b1(True, top, {False: 0.2, True: 0.2}, dz).outcome == N
-    assert brain.b2(False, p, dz, True).outcome == X
-    assert brain.b2(True, p, dz, True).outcome == R
-    assert brain.b2(True, p, dz, False).outcome == P
-    assert brain.b2(True, p, {False: 1.0, True: 1.0}, True).outcome == N
+    n = dict(n_subjects=17, n_tests=72)  # ds003171: 17 subjects; 2 GSR x 4 readings x 3 states x 3 quantiles
+    assert brain.b1(False, top, p, dz, **n).outcome == X
+    assert brain.b1(True, top, p, dz, **n).outcome == R
+    assert brain.b1(True, {False: "awake", True: "light"}, p, dz, **n).outcome == P
+    assert brain.b1(True, top, {False: 0.2, True: 0.2}, dz, **n).outcome == N
+    assert brain.b2(False, p, dz, True, **n).outcome == X
+    assert brain.b2(True, p, dz, True, **n).outcome == R
+    assert brain.b2(True, p, dz, False, **n).outcome == P
+    assert brain.b2(True, p, {False: 1.0, True: 1.0}, True, **n).outcome == N
+
+
+def test_b1_b2_are_not_decided_when_no_data_could_pass_the_correction():
+    top, p, dz = {False: "awake", True: "awake"}, {False: 0.01, True: 0.01}, {False: -1.0, True: -1.0}
+    assert brain.smallest_corrected_p(5, 1) == 0.0625  # 2 / 2^5: five subjects cannot reach 0.05 even uncorrected
+    assert brain.smallest_corrected_p(10, 24) == 24 * 2 / 2**10
+    assert brain.smallest_corrected_p(3, 72) == 1.0
+    few = brain.b1(True, top, p, dz, n_subjects=10, n_tests=24)  # 0.047 ... just below: decided
+    assert few.outcome == R
+    for rule in (lambda **n: brain.b1(True, top, p, dz, **n), lambda **n: brain.b2(True, p, dz, True, **n)):
+        v = rule(n_subjects=9, n_tests=24)  # 24 x 2/512 = 0.094
+        assert v.outcome == D and "10 subjects would decide" in v.reason
+    assert brain.b2(False, p, dz, True, n_subjects=5, n_tests=24).outcome == X  # no data beats too few subjects
 
 
 def test_b3_needs_every_bold_readout_onsets_beating_sham_and_no_control_with_the_same_order():

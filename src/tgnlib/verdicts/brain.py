@@ -6,15 +6,45 @@ here*, whatever the synthetic fixture shows. B3 is an in-silico experiment; B4 i
 
 from __future__ import annotations
 
-from . import Verdict, not_reproduced, not_testable, partly, reproduced
+from ..brain.stats import min_attainable_p
+from . import Verdict, not_decided, not_reproduced, not_testable, partly, reproduced
 
 ALPHA = 0.05
+
+def smallest_corrected_p(n_subjects: int, n_tests: int) -> float:
+    """Smallest Holm-corrected p the state contrasts can reach: ``n_tests`` times the smallest exact
+    two-sided Wilcoxon (or sign-flip) p with ``n_subjects`` pairs, 2 / 2^n (capped at 1).
+
+    Parameters
+    ----------
+    n_subjects : int
+        Subjects in each paired contrast.
+    n_tests : int
+        Rows the Holm correction runs over (every reading, GSR choice, state and split quantile).
+
+    Returns
+    -------
+    float
+    """
+    if n_tests < 1:
+        raise ValueError(f"n_tests={n_tests!r} must be >= 1")
+    return min(1.0, n_tests * min_attainable_p(n_subjects))
+
+
+def _too_few_subjects(n_subjects: int, n_tests: int) -> Verdict | None:
+    floor = smallest_corrected_p(n_subjects, n_tests)
+    if floor < ALPHA:
+        return None
+    need = next(n for n in range(n_subjects, 64) if smallest_corrected_p(n, n_tests) < ALPHA)
+    return not_decided(f"with {n_subjects} subjects and Holm over {n_tests} contrasts the smallest attainable corrected p is "
+                       f"{floor:.3g} >= {ALPHA}: no data could pass; {need} subjects would decide")
+
 
 _NO_DATA = ("OpenNeuro ds003171 (propofol sedation fMRI) is not reachable here: run scale='full' where it is; the "
             "fixture's numbers check the pipeline, not brains")
 
 
-def b1(sedation_data: bool, top_state: dict, deep_p: dict, deep_dz: dict) -> Verdict:
+def b1(sedation_data: bool, top_state: dict, deep_p: dict, deep_dz: dict, n_subjects: int, n_tests: int) -> Verdict:
     """B1: is the awake state the one of highest effective rank?
 
     Rule
@@ -22,7 +52,8 @@ def b1(sedation_data: bool, top_state: dict, deep_p: dict, deep_dz: dict) -> Ver
     On the real sedation data only (else *not testable here*), for each global-signal choice (GSR
     off, on): the awake state has the highest mean time-series rank, and awake -> deep is a fall
     (d_z < 0) with a Holm-corrected Wilcoxon p < 0.05. *Reproduced* if both GSR choices pass;
-    *partly* if one does (named); *not reproduced* if neither.
+    *partly* if one does (named); *not reproduced* if neither. *Not decided at this scale* if no data
+    could pass: the smallest attainable corrected p (:func:`smallest_corrected_p`) is >= 0.05.
 
     Parameters
     ----------
@@ -30,6 +61,8 @@ def b1(sedation_data: bool, top_state: dict, deep_p: dict, deep_dz: dict) -> Ver
         Whether the numbers come from ds003171 (not the synthetic fixture).
     top_state, deep_p, deep_dz : dict of bool -> ...
         Per GSR choice: the state of highest rank; the corrected p and d_z of awake -> deep.
+    n_subjects, n_tests : int
+        Subjects per contrast and contrasts in the Holm correction.
 
     Returns
     -------
@@ -37,6 +70,8 @@ def b1(sedation_data: bool, top_state: dict, deep_p: dict, deep_dz: dict) -> Ver
     """
     if not sedation_data:
         return not_testable(_NO_DATA)
+    if undecidable := _too_few_subjects(n_subjects, n_tests):
+        return undecidable
     ok = {g: top_state[g] == "awake" and deep_p[g] < ALPHA and deep_dz[g] < 0 for g in (False, True)}
     txt = "; ".join(f"GSR {'on' if g else 'off'}: top {top_state[g]}, deep d_z {deep_dz[g]:.2f} (p {deep_p[g]:.3g})"
                     for g in (False, True))
@@ -47,7 +82,7 @@ def b1(sedation_data: bool, top_state: dict, deep_p: dict, deep_dz: dict) -> Ver
     return not_reproduced(txt)
 
 
-def b2(sedation_data: bool, deep_p: dict, deep_dz: dict, long_range_specific: bool) -> Verdict:
+def b2(sedation_data: bool, deep_p: dict, deep_dz: dict, long_range_specific: bool, n_subjects: int, n_tests: int) -> Verdict:
     """B2: does rank fall significantly with sedation depth, and specifically at long range?
 
     Rule
@@ -56,7 +91,8 @@ def b2(sedation_data: bool, deep_p: dict, deep_dz: dict, long_range_specific: bo
     Holm-corrected Wilcoxon p < 0.05. *Reproduced* if it falls under both GSR choices and the
     long-range fall exceeds the short-range fall at every split quantile and GSR choice; *partly*
     if it falls under at least one GSR choice (the fall, without the long-range specificity or the
-    robustness); *not reproduced* otherwise.
+    robustness); *not reproduced* otherwise. *Not decided at this scale* if the smallest attainable
+    corrected p (:func:`smallest_corrected_p`) is >= 0.05.
 
     Parameters
     ----------
@@ -64,6 +100,8 @@ def b2(sedation_data: bool, deep_p: dict, deep_dz: dict, long_range_specific: bo
     deep_p, deep_dz : dict of bool -> float
         Per GSR choice, awake -> deep.
     long_range_specific : bool
+    n_subjects, n_tests : int
+        Subjects per contrast and contrasts in the Holm correction.
 
     Returns
     -------
@@ -71,6 +109,8 @@ def b2(sedation_data: bool, deep_p: dict, deep_dz: dict, long_range_specific: bo
     """
     if not sedation_data:
         return not_testable(_NO_DATA)
+    if undecidable := _too_few_subjects(n_subjects, n_tests):
+        return undecidable
     falls = {g: deep_p[g] < ALPHA and deep_dz[g] < 0 for g in (False, True)}
     txt = f"d_z {deep_dz[False]:.2f} (GSR off), {deep_dz[True]:.2f} (on); long-range specific: {long_range_specific}"
     if all(falls.values()) and long_range_specific:
