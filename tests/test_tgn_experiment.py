@@ -74,3 +74,17 @@ def test_transition_lambda_finds_a_logistic_drop():
     assert np.isnan(flat["lambda_half"]) or flat["max_slope"] == 0
     with pytest.raises(ValueError, match="increasing"):
         transition_lambda([0.1, 0.01], [0.2, 0.1])
+
+
+def test_sweep_finals_reads_each_lambda_in_the_order_asked():
+    def fake(rate, open_fraction, ppl):
+        history = [{"gate_rate": rate, "gate_open": [open_fraction, open_fraction]} for _ in range(20)]
+        return experiment.Run("x", MODEL, TRAIN, None, history, 1, {"validation": {"perplexity": ppl}})
+
+    by_lambda = {0.0: fake(0.6, 0.7, 100.0), 0.1: fake(0.2, 0.1, 120.0), 1.0: fake(0.01, 0.0, 300.0)}
+    out = experiment.sweep_finals(by_lambda, [1.0, 0.1])
+    np.testing.assert_allclose(out["gate_rate"], [0.01, 0.2])
+    np.testing.assert_allclose(out["open_fraction"], [0.0, 0.1])
+    np.testing.assert_allclose(out["perplexity"], [300.0, 120.0])
+    with pytest.raises(KeyError):
+        experiment.sweep_finals(by_lambda, [0.3])

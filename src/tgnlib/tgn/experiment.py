@@ -166,6 +166,30 @@ def describe_gate_trajectory(gate_rate, window: int = 10) -> dict:
             "rebound": final - float(s[i]), "rebound_ratio": final / float(s[i]) if s[i] > 0 else float("inf")}
 
 
+def sweep_finals(runs_by_lambda: dict, lambdas, window: int = 10) -> dict[str, np.ndarray]:
+    """What a lambda sweep ends at, per lambda: the final gate rate, open fraction and validation perplexity (claim G7).
+
+    Parameters
+    ----------
+    runs_by_lambda : dict of float -> Run
+        One finished run per lambda, evaluated on a ``"validation"`` split.
+    lambdas : sequence of float
+        The lambdas to read, in the order wanted.
+    window : int, default 10
+        Moving-average window of the final gate rate (steps).
+
+    Returns
+    -------
+    dict of str -> numpy.ndarray, shape (len(lambdas),)
+        ``gate_rate`` (final mean g, :func:`describe_gate_trajectory`), ``open_fraction`` (gates above
+        the threshold at the last step) and ``perplexity`` (validation).
+    """
+    picked = [runs_by_lambda[float(v)] for v in lambdas]
+    return {"gate_rate": np.array([describe_gate_trajectory(r.series("gate_rate"), window)["final"] for r in picked]),
+            "open_fraction": np.array([float(np.mean(r.history[-1]["gate_open"])) for r in picked]),
+            "perplexity": np.array([r.scores["validation"]["perplexity"] for r in picked])}
+
+
 def loss_drop_last_quarter(ce, window: int = 10) -> float:
     """How much the smoothed training loss falls over the last quarter of training (nats).
 
