@@ -6,10 +6,13 @@ here*, whatever the synthetic fixture shows. B3 is an in-silico experiment; B4 i
 
 from __future__ import annotations
 
+import math
+
 from ..brain.stats import min_attainable_p
 from . import Verdict, not_decided, not_reproduced, not_testable, partly, reproduced
 
 ALPHA = 0.05
+
 
 def smallest_corrected_p(n_subjects: int, n_tests: int) -> float:
     """Smallest Holm-corrected p the state contrasts can reach: ``n_tests`` times the smallest exact
@@ -35,7 +38,7 @@ def _too_few_subjects(n_subjects: int, n_tests: int) -> Verdict | None:
     floor = smallest_corrected_p(n_subjects, n_tests)
     if floor < ALPHA:
         return None
-    need = next(n for n in range(n_subjects, 64) if smallest_corrected_p(n, n_tests) < ALPHA)
+    need = math.floor(math.log2(2 * n_tests / ALPHA)) + 1  # the fewest subjects with n_tests * 2 / 2^n < ALPHA
     return not_decided(f"with {n_subjects} subjects and Holm over {n_tests} contrasts the smallest attainable corrected p is "
                        f"{floor:.3g} >= {ALPHA}: no data could pass; {need} subjects would decide")
 
