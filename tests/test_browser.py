@@ -100,8 +100,6 @@ def test_no_chapter_page_shows_a_raw_dataframe(chapter):
 # Chapters whose page still shows figures drawn wider than the page, and why; each entry must go when its page is clean.
 SMALL_TEXT_PENDING = {
     "llm_rank": "its laptop record, which the book shows, predates the book style; it is re-recorded with issue 19",
-    "theory": "the T3 figure of its laptop record is 963 px wide (a legend hung between its two panels widens it); the fix lands "
-              "with the next re-record (64 min), since any notebook edit stales the record",
 }
 LEGIBLE_PX = 11.0  # smallest legible text as displayed, CSS px (about 8 pt)
 
