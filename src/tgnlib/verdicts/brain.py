@@ -6,7 +6,7 @@ here*, whatever the synthetic fixture shows. B3 is an in-silico experiment; B4 i
 
 from __future__ import annotations
 
-import math
+import itertools
 
 from ..brain.stats import min_attainable_p
 from . import Verdict, not_decided, not_reproduced, not_testable, partly, reproduced
@@ -38,7 +38,7 @@ def _too_few_subjects(n_subjects: int, n_tests: int) -> Verdict | None:
     floor = smallest_corrected_p(n_subjects, n_tests)
     if floor < ALPHA:
         return None
-    need = math.floor(math.log2(2 * n_tests / ALPHA)) + 1  # the fewest subjects with n_tests * 2 / 2^n < ALPHA
+    need = next(n for n in itertools.count(n_subjects + 1) if smallest_corrected_p(n, n_tests) < ALPHA)
     return not_decided(f"with {n_subjects} subjects and Holm over {n_tests} contrasts the smallest attainable corrected p is "
                        f"{floor:.3g} >= {ALPHA}: no data could pass; {need} subjects would decide")
 
