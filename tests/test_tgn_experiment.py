@@ -28,6 +28,28 @@ def test_run_folders_fingerprint_the_data_so_a_run_never_resumes_on_another_corp
     assert a != run_dir(tmp_path, "tgn", MODEL, TRAIN)
 
 
+def test_a_task_sampler_is_keyed_by_its_settings_so_its_runs_are_found_again(tmp_path):
+    from tgnlib.tgn.mqar import MQARTask
+    from tgnlib.tgn.recall import RecallTask
+
+    a = run_dir(tmp_path, "recall", MODEL, TRAIN, RecallTask(16, [1, 4], seed=0))
+    assert a == run_dir(tmp_path, "recall", MODEL, TRAIN, RecallTask(16, [1, 4], seed=0))  # another object, same sequences
+    assert a != run_dir(tmp_path, "recall", MODEL, TRAIN, RecallTask(16, [1, 4], seed=1))
+    assert a != run_dir(tmp_path, "recall", MODEL, TRAIN, RecallTask(16, [1, 5], seed=0))
+    m = run_dir(tmp_path, "mqar", MODEL, TRAIN, MQARTask(16, 2, 32, seed=0))
+    assert m == run_dir(tmp_path, "mqar", MODEL, TRAIN, MQARTask(16, 2, 32, seed=0))
+    assert m != run_dir(tmp_path, "mqar", MODEL, TRAIN, MQARTask(16, 3, 32, seed=0))
+
+
+def test_run_folders_key_on_the_training_code_not_the_analysis(tmp_path, monkeypatch):
+    a = run_dir(tmp_path, "tgn", MODEL, TRAIN, TOKENS)
+    names = {p.name for p in experiment.TRAINING_CODE}
+    assert {"model.py", "train.py", "training.py", "attention.py", "inertial.py"} <= names
+    assert not names & {"evaluate.py", "experiment.py", "probe.py"}
+    monkeypatch.setattr(experiment, "TRAINING_CODE", experiment.TRAINING_CODE[1:])
+    assert a != run_dir(tmp_path, "tgn", MODEL, TRAIN, TOKENS)
+
+
 def test_loss_drop_last_quarter_reads_a_plateau():
     steps = np.arange(400)
     falling, flat = 5 * np.exp(-steps / 300) + 3, 5 * np.exp(-steps / 20) + 3

@@ -18,6 +18,12 @@ from .config import TGNConfig
 from .evaluate import evaluate, load_run
 from .train import TrainConfig, train
 
+# the modules a training run executes (model, its streams, the loop, the task samplers): a run's cache key
+# fingerprints these, so an edit to the evaluation or to this module keeps trained runs
+_HERE = Path(__file__).parent
+TRAINING_CODE = (*(_HERE / f for f in ("config.py", "model.py", "attention.py", "inertial.py", "train.py", "recall.py", "mqar.py")),
+                 _HERE.parent / "training.py")
+
 
 @dataclass
 class Run:
@@ -48,7 +54,8 @@ class Run:
 
 def run_dir(root, name: str, model_cfg: TGNConfig, train_cfg: TrainConfig, data=None) -> Path:
     """``root/<name>-<8 hex digits>``: the digits fingerprint both configurations, the training data and
-    this package's code (:func:`tgnlib.cache.run_key`), so a run never resumes on another corpus.
+    the code a training run executes (``TRAINING_CODE``; :func:`tgnlib.cache.run_key`), so a run never
+    resumes on another corpus, task or model code.
 
     Parameters
     ----------
@@ -56,15 +63,18 @@ def run_dir(root, name: str, model_cfg: TGNConfig, train_cfg: TrainConfig, data=
     name : str
     model_cfg : TGNConfig
     train_cfg : TrainConfig
-    data : array-like or None, default None
-        The training tokens.
+    data : array-like, task sampler or None, default None
+        The training tokens, or a task (e.g. :class:`~tgnlib.tgn.recall.RecallTask`) whose
+        ``settings()`` define its sequences.
 
     Returns
     -------
     pathlib.Path
     """
-    key = run_key({"model": model_cfg.to_dict(), "train": asdict(train_cfg)}, data=data,
-                  code=code_fingerprint(Path(__file__).parent))
+    config = {"model": model_cfg.to_dict(), "train": asdict(train_cfg)}
+    if hasattr(data, "settings"):  # a sampler is keyed by what defines its sequences, not by the object
+        config, data = {**config, "task": data.settings()}, None
+    key = run_key(config, data=data, code=code_fingerprint(*TRAINING_CODE))
     return Path(root) / f"{name}-{key}"
 
 

@@ -51,8 +51,13 @@ class MQARTask:
             raise ValueError(f"need 1 <= n_pairs and 4 * n_pairs <= seq_len; got n_pairs={n_pairs}, seq_len={seq_len}")
         if vocab_size % 2 or n_pairs > vocab_size // 2 - 1:
             raise ValueError(f"vocab_size={vocab_size} must be even with at least n_pairs + 1 = {n_pairs + 1} keys in its lower half")
-        self.seq_len, self.n_pairs, self.vocab_size = seq_len, n_pairs, vocab_size
+        self.seq_len, self.n_pairs, self.vocab_size, self.seed = seq_len, n_pairs, vocab_size, seed
         self.generator = torch.Generator().manual_seed(seed)
+
+    def settings(self) -> dict:
+        """What defines the task's sequences (its constructor's arguments): the data part of a run's cache key."""
+        return {"task": "mqar", "seq_len": self.seq_len, "n_pairs": self.n_pairs, "vocab_size": self.vocab_size,
+                "seed": self.seed}
 
     def sample(self, batch_size: int) -> MQARBatch:
         """A batch of sequences with all their queries.

@@ -58,9 +58,15 @@ class RecallTask:
         if not 0 <= p_local <= 1:
             raise ValueError(f"p_local={p_local!r} must be in [0, 1]")
         self.seq_len, self.n_filler, self.n_values, self.p_local = seq_len, n_filler, n_values, p_local
+        self.seed = seed
         self.key, self.query = n_filler + n_values, n_filler + n_values + 1
         self.vocab_size = n_filler + n_values + 2
         self.generator = torch.Generator().manual_seed(seed)
+
+    def settings(self) -> dict:
+        """What defines the task's sequences (its constructor's arguments): the data part of a run's cache key."""
+        return {"task": "recall", "seq_len": self.seq_len, "distances": self.distances.tolist(), "n_filler": self.n_filler,
+                "n_values": self.n_values, "p_local": self.p_local, "seed": self.seed}
 
     def sample(self, batch_size: int, distance: int | None = None) -> RecallBatch:
         """A batch of sequences, each with one dependency (of ``distance`` if given, else drawn).
