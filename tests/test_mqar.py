@@ -1,5 +1,6 @@
 from types import SimpleNamespace
 
+import numpy as np
 import pytest
 import torch
 from torch.nn import functional as F
@@ -43,6 +44,8 @@ def test_an_oracle_scores_one_and_a_blind_model_scores_chance():
             return SimpleNamespace(logits=F.one_hot(torch.full(x.shape, 40), 64).float())
 
     assert mqar_accuracy(Oracle(), task, batches=2, batch_size=16)["accuracy"] == 1.0
+    assert mqar_accuracy(Oracle(), task, batches=2, batch_size=16)["long_accuracy"] == 1.0
+    assert np.isnan(mqar_accuracy(Oracle(), task, batches=1, batch_size=4, long_from=1000)["long_accuracy"])
     blind = mqar_accuracy(Blind(), task, batches=8, batch_size=64)
     assert blind["accuracy"] < 0.1 and blind["chance"] == pytest.approx(2 / 64)
     assert sum(c for *_, c in blind["by_distance"]) == 8 * 64 * 8
@@ -58,3 +61,31 @@ def test_the_training_loop_takes_mqar_as_its_sampler(tmp_path):
                     progress=False)
     assert len(history) == 3 and all(torch.isfinite(torch.tensor(h["ce"])) for h in history)
     assert history[0]["ce"] == pytest.approx(float(torch.log(torch.tensor(32.0))), abs=0.5)  # only values are scored
+
+
+def test_mqar_accuracy_reads_a_tgn_gate_at_the_queries_and_elsewhere():
+    from tgnlib.tgn import TGNConfig, TGNLanguageModel
+
+    task = MQARTask(seq_len=32, n_pairs=4, vocab_size=32, seed=2)
+    model = TGNLanguageModel(TGNConfig(vocab_size=32, context=32, d_model=16, n_layers=2, n_heads=2))
+    with torch.no_grad():  # a gate that opens exactly on key tokens (ids 1..15), shut elsewhere
+        for block in model.blocks:
+            block.gate.weight.zero_()
+            block.gate.bias.fill_(-8.0)
+    is_key = lambda x: (x >= 1) & (x < 16)  # noqa: E731
+    original = model.blocks[0].gate.forward
+    model.blocks[0].gate.forward = lambda h: original(h) + 16.0 * is_key(current["x"]).unsqueeze(-1)
+    current = {}
+    real_forward = model.forward
+
+    def forward(x, *a):
+        current["x"] = x
+        return real_forward(x, *a)
+
+    model.forward = forward
+    r = mqar_accuracy(model, MQARTask(32, 4, 32, seed=3), batches=2, batch_size=8, bins=(0, 8, 16, 64))
+    assert r["gate_query"].shape == (2, len(r["by_distance"])) and r["gate_other"].shape == (2,)
+    assert np.all(r["gate_query"][0] > 0.99) and r["gate_other"][0] < 0.5  # keys open; the other tokens are mostly shut
+    assert np.all(r["gate_query"][1] < 0.01)
+    transformer = TGNLanguageModel(TGNConfig(vocab_size=32, context=32, d_model=16, n_layers=1, n_heads=2, mode="transformer"))
+    assert "gate_query" in mqar_accuracy(transformer, task, batches=1, batch_size=4)  # fixed gates (1) are gates too

@@ -185,3 +185,39 @@ def test_compute_profile_charges_a_tgn_its_recurrence_and_gate():
     assert tgn["forward_flops_per_token"] > transformer["forward_flops_per_token"] + 2 * 6 * 32 * 32 * 0.9
     with pytest.raises(ValueError, match="context 64"):
         compute_profile(TGNLanguageModel(cfg), [64])
+
+
+def test_compute_profile_on_text_charges_a_hard_gate_only_the_rows_the_text_opens():
+    from tgnlib.tgn.evaluate import compute_profile
+
+    cfg = TGNConfig(vocab_size=50, context=32, d_model=32, n_layers=1, n_heads=4, gate="hard")
+    model = TGNLanguageModel(cfg)
+    text = np.tile(np.arange(50), 4)
+    with torch.no_grad():  # the gate opens exactly where the token id is below 10 (a fifth of this text)
+        model.blocks[0].gate.weight.zero_()
+    opener = model.blocks[0].gate.forward
+    seen = {}
+    model.blocks[0].gate.forward = lambda h: opener(h) + torch.where(seen["x"] < 10, 8.0, -8.0).unsqueeze(-1)
+    real = model.forward
+    model.forward = lambda x, *a: (seen.update(x=x), real(x, *a))[1]
+    row = compute_profile(model, [30], batch_size=4, repeats=1, tokens=text)[0]
+    full = TGNLanguageModel(TGNConfig(**{**cfg.to_dict(), "mode": "transformer"}))
+    every = compute_profile(full, [30], batch_size=4, repeats=1)[0]["attention_flops_per_token"]
+    assert 0 < row["attention_flops_per_token"] < 0.5 * every  # about a fifth of the rows ran attention
+    with pytest.raises(ValueError, match="at least that many"):
+        compute_profile(model, [30], tokens=text[:20])
+
+
+def test_gate_probe_reads_the_block_whose_query_gate_is_highest():
+    from tgnlib.tgn.probe import gate_probe
+
+    d = [1, 4, 16, 32]
+    gq = np.array([[0.1, 0.1, 0.1, 0.1], [0.2, 0.4, 0.6, 0.8]])
+    p = gate_probe(d, [1.0, 1.0, 0.5, 0.0], gq, [0.05, 0.3], count=[1, 1, 3, 1])
+    assert p["block"] == 2 and p["rho"] == pytest.approx(1.0) and p["gate_query"] == pytest.approx(0.5)
+    assert p["gate_filler"] == 0.3 and p["long_accuracy"] == pytest.approx(1.5 / 4)  # weighted by the queries
+    assert gate_probe(d, [1.0] * 4, np.full((1, 4), 0.3), [0.1])["rho"] == 0.0  # a constant gate does not rise
+    with pytest.raises(ValueError, match="distance >= 64"):
+        gate_probe(d, [1.0] * 4, gq, [0.1, 0.1], long_from=64)
+    with pytest.raises(ValueError, match="disagree"):
+        gate_probe(d[:3], [1.0] * 4, gq, [0.1, 0.1])

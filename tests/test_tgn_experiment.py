@@ -1,3 +1,5 @@
+from dataclasses import replace
+
 import numpy as np
 import pytest
 
@@ -110,3 +112,27 @@ def test_sweep_finals_reads_each_lambda_in_the_order_asked():
     np.testing.assert_allclose(out["perplexity"], [300.0, 120.0])
     with pytest.raises(KeyError):
         experiment.sweep_finals(by_lambda, [0.3])
+
+
+def test_summarise_seeds_averages_the_loss_not_the_perplexity():
+    scores = [{"test": {"ce": ce, "gate_rate": g, "open_fraction": [g, 0.0], "attention_flops_per_token": 10.0 * g,
+                        "forward_flops_per_token": 100.0}} for ce, g in ((4.0, 0.2), (5.0, 0.4))]
+    s = experiment.summarise_seeds(scores, "test")
+    assert s["ce"] == 4.5 and s["perplexity"] == pytest.approx(np.exp(4.5)) and s["n"] == 2
+    assert s["ce_sd"] == pytest.approx(np.std([4.0, 5.0], ddof=1))
+    assert s["gate_rate"] == pytest.approx(0.3) and s["open_fraction"] == pytest.approx(0.15)
+    assert s["attention_flops_per_token"] == pytest.approx(3.0)
+    assert np.isnan(experiment.summarise_seeds(scores[:1], "test")["ce_sd"])
+    with pytest.raises(ValueError, match="at least one"):
+        experiment.summarise_seeds([], "test")
+
+
+def test_a_run_logs_periodic_validation_when_asked_and_keys_on_it(tmp_path):
+    splits = {"validation": TOKENS[:600]}
+    plain = run("tgn", MODEL, TRAIN, TOKENS, tmp_path, eval_splits=splits, progress=False)
+    logged = run("tgn", MODEL, TRAIN, TOKENS, tmp_path, eval_splits=splits, progress=False, eval_every=2)
+    assert plain.out_dir != logged.out_dir and plain.validation_curve()[0].size == 0
+    steps, ce = logged.validation_curve()
+    assert steps.tolist() == [2, 4] and np.all(np.isfinite(ce))
+    with pytest.raises(ValueError, match="'validation' split"):
+        run("tgn", MODEL, replace(TRAIN, lr=1e-4), TOKENS, tmp_path, progress=False, eval_every=2)

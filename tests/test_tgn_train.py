@@ -28,6 +28,24 @@ def test_killed_run_resumes_with_bit_identical_steps(tmp_path):
     assert [r["step"] for r in log] == list(range(1, 9)) and len(log[0]["gate_open"]) == 2
 
 
+def test_periodic_validation_is_logged_and_leaves_training_and_resuming_exact(tmp_path):
+    from tgnlib.tgn.evaluate import evaluate
+
+    held_out = np.random.default_rng(1).integers(0, 40, 600)
+    plain = train(TGNConfig(**MODEL), TrainConfig(**TRAIN), TOKENS, tmp_path / "plain", progress=False)
+    kw = dict(progress=False, validation=held_out, eval_every=3, eval_windows=4)
+    first = train(TGNConfig(**MODEL), TrainConfig(**TRAIN), TOKENS, tmp_path / "val", max_steps_this_call=4, **kw)
+    logged = train(TGNConfig(**MODEL), TrainConfig(**TRAIN), TOKENS, tmp_path / "val", **kw)
+    assert [r["loss"] for r in logged] == [r["loss"] for r in plain]  # evaluating does not move training
+    assert [r["step"] for r in logged if "val_ce" in r] == [3, 6, 8] and len(first) == 4
+    from tgnlib.tgn.evaluate import load_run
+
+    model, _ = load_run(tmp_path / "val")
+    assert logged[-1]["val_ce"] == pytest.approx(evaluate(model, held_out, 16, max_windows=4)["ce"], rel=1e-5)
+    with pytest.raises(ValueError, match="needs validation"):
+        train(TGNConfig(**MODEL), TrainConfig(**TRAIN), TOKENS, tmp_path / "bad", progress=False, eval_every=3)
+
+
 def test_a_checkpoint_of_another_configuration_is_refused(tmp_path):
     train(TGNConfig(**MODEL), TrainConfig(**TRAIN), TOKENS, tmp_path, progress=False, max_steps_this_call=1)
     with pytest.raises(ValueError, match="another configuration"):

@@ -393,21 +393,35 @@ def test_g4_both_readings_or_nothing():
     assert tgn.g4([0.09] * 3, [0.09] * 3, [0.3, 0.01, 0.01]).outcome == D
 
 
-def test_g5_needs_attention_to_pay_and_has_no_partly():
-    ratio, flops = {"hard": 1.02}, {"hard": 0.1}
-    assert tgn.g5(True, ratio, flops).outcome == R
-    assert tgn.g5(False, ratio, flops).outcome == D
-    assert tgn.g5(True, {"hard": 1.3}, flops).outcome == N  # economy without quality: a shut gate
-    assert tgn.g5(True, ratio, {"hard": 1.0}).outcome == N  # quality at full cost: the Transformer itself
+def _diff(d, half=0.01, n=3):
+    from tgnlib.bootstrap import Difference
+
+    return Difference(d, d - half, d + half, n, n)
 
 
-def test_g6_outcomes():
-    base = dict(early_recurrent=4.0, transformer_ahead=True, early_step=30, warmup_steps=20, window=10)
-    assert tgn.g6(early_tgn=4.01, late_gap=0.0, **base).outcome == R
-    assert tgn.g6(early_tgn=4.5, late_gap=0.0, **base).outcome == P
-    assert tgn.g6(early_tgn=4.01, late_gap=0.3, **base).outcome == N  # early alone is the TGN's own recurrence
-    assert tgn.g6(early_tgn=4.01, late_gap=0.0, **{**base, "early_step": 25}).outcome == D  # inside warm-up + smoothing
-    assert tgn.g6(early_tgn=4.01, late_gap=0.0, **{**base, "transformer_ahead": False}).outcome == D
+def test_g5_needs_total_compute_then_attention_to_pay_and_has_no_partly():
+    pays, good, att = _diff(-0.2), {"hard": _diff(0.0)}, {"hard": 0.05}
+    assert tgn.g5(pays, good, {"hard": 0.1}, att).outcome == R
+    assert tgn.g5(pays, good, {"hard": 0.9}, att).outcome == N  # a tenth of the attention is not a tenth of the compute
+    assert tgn.g5(_diff(0.1), good, {"hard": 0.1}, att).outcome == D  # attention does not pay
+    assert tgn.g5(_diff(-0.005), good, {"hard": 0.1}, att).outcome == D  # ... not shown to pay: the interval crosses 0
+    assert tgn.g5(pays, {"hard": _diff(0.3)}, {"hard": 0.1}, att).outcome == N  # economy without quality: a shut gate
+    assert tgn.g5(pays, {"hard": _diff(0.045)}, {"hard": 0.1}, att).outcome == D  # straddles log(1.05) = 0.0488
+    assert tgn.g5(_diff(-0.2, n=1), good, {"hard": 0.1}, att).outcome == D  # one seed
+    dear = {"a": 0.1, "b": 0.5}  # b is good but dear
+    assert tgn.g5(pays, {"a": _diff(0.3), "b": _diff(0.0)}, dear, {"a": 0.05, "b": 0.2}).outcome == N
+
+
+def test_g6_outcomes_over_seed_intervals():
+    base = dict(transformer_lead=_diff(-0.1), early_step=30, warmup_steps=20, window=10)
+    assert tgn.g6(early_gap=_diff(0.0), late_gap=_diff(0.0), **base).outcome == R
+    assert tgn.g6(early_gap=_diff(0.5), late_gap=_diff(0.0), **base).outcome == P
+    assert tgn.g6(early_gap=_diff(0.02), late_gap=_diff(0.0), **base).outcome == P  # early undecided: late is still a part
+    assert tgn.g6(early_gap=_diff(0.0), late_gap=_diff(0.3), **base).outcome == N  # early alone is the TGN's own recurrence
+    assert tgn.g6(early_gap=_diff(0.0), late_gap=_diff(0.02), **base).outcome == D  # late straddles the margin
+    assert tgn.g6(early_gap=_diff(0.0), late_gap=_diff(0.0), **{**base, "early_step": 25}).outcome == D  # inside warm-up + smoothing
+    assert tgn.g6(early_gap=_diff(0.0), late_gap=_diff(0.0), **{**base, "transformer_lead": _diff(-0.005)}).outcome == D
+    assert tgn.g6(early_gap=_diff(0.0, n=2), late_gap=_diff(0.0, n=2), **base).outcome == D
 
 
 def test_g7_a_smooth_monotone_fall_is_not_a_transition():
@@ -419,7 +433,13 @@ def test_g7_a_smooth_monotone_fall_is_not_a_transition():
 
 
 def test_g8_needs_recall_solved_by_the_gated_model():
-    assert tgn.g8(0.065, 0.9, 0.8, 0.1).outcome == D  # gate pattern while recall is at chance decides nothing
-    assert tgn.g8(0.9, 0.9, 0.8, 0.1).outcome == R
-    assert tgn.g8(0.9, 0.1, 0.8, 0.1).outcome == N
-    assert tgn.g8(0.9, 0.9, 0.05, 0.1).outcome == N
+    def probe(acc, rho, gq, gf):
+        return dict(long_accuracy=acc, rho=rho, gate_query=gq, gate_filler=gf)
+
+    assert tgn.g8({"recall": probe(0.065, 0.9, 0.8, 0.1)}).outcome == D  # gate pattern while recall is at chance
+    assert tgn.g8({"recall": probe(0.9, 0.9, 0.8, 0.1)}).outcome == R
+    assert tgn.g8({"recall": probe(0.9, 0.1, 0.8, 0.1)}).outcome == N
+    assert tgn.g8({"recall": probe(0.9, 0.9, 0.05, 0.1)}).outcome == N
+    # an unsolved probe does not count; solved probes that disagree do not decide
+    assert tgn.g8({"recall": probe(0.9, 0.9, 0.8, 0.1), "mqar": probe(0.05, 0.0, 0.0, 0.1)}).outcome == R
+    assert tgn.g8({"recall": probe(0.9, 0.9, 0.8, 0.1), "mqar": probe(0.9, 0.0, 0.0, 0.1)}).outcome == D

@@ -184,7 +184,8 @@ def load_run(out_dir, device="cpu") -> tuple[TGNLanguageModel, list[dict]]:
     return model.eval(), history
 
 
-def compute_profile(model: TGNLanguageModel, contexts, batch_size: int = 2, repeats: int = 2, seed: int = 0) -> list[dict]:
+def compute_profile(model: TGNLanguageModel, contexts, batch_size: int = 2, repeats: int = 2, seed: int = 0,
+                    tokens=None) -> list[dict]:
     """End-to-end compute of a model per token, at several context lengths: FLOPs and wall time,
     inference (forward) and training (forward + backward).
 
@@ -205,7 +206,10 @@ def compute_profile(model: TGNLanguageModel, contexts, batch_size: int = 2, repe
     repeats : int, default 2
         Timed repetitions after one warm-up; the fastest counts.
     seed : int, default 0
-        Seeds the random token sequences.
+        Seeds the random token sequences (or the choice of windows from ``tokens``).
+    tokens : 1-d array of token ids or None, default None
+        Text to draw the sequences from; a hard gate's cost depends on how many gates the text opens, so
+        profile gated models on real text. None: uniformly random tokens.
 
     Returns
     -------
@@ -220,7 +224,15 @@ def compute_profile(model: TGNLanguageModel, contexts, batch_size: int = 2, repe
     for t in contexts:
         if not 1 <= t <= model.cfg.context:
             raise ValueError(f"context {t} must lie in [1, {model.cfg.context}]")
-        x = torch.randint(model.cfg.vocab_size, (batch_size, t), generator=g).to(device)
+        if tokens is None:
+            x = torch.randint(model.cfg.vocab_size, (batch_size, t), generator=g)
+        else:
+            text = torch.as_tensor(np.asarray(tokens), dtype=torch.long)
+            if len(text) < t:
+                raise ValueError(f"tokens has {len(text)} ids; context {t} needs at least that many")
+            starts = torch.randint(len(text) - t + 1, (batch_size,), generator=g)
+            x = torch.stack([text[s:s + t] for s in starts.tolist()])
+        x = x.to(device)
         n = batch_size * t
         model.eval()
         with torch.no_grad():

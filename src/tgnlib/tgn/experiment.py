@@ -19,7 +19,8 @@ from .evaluate import evaluate, load_run
 from .train import TrainConfig, train
 
 # the modules a training run executes (model, its streams, the loop, the task samplers): a run's cache key
-# fingerprints these, so an edit to the evaluation or to this module keeps trained runs
+# fingerprints these, so an edit to the evaluation or to this module keeps trained runs (the loop's periodic
+# validation loss is computed by evaluate.py, left out on purpose: it is logged, it does not steer training)
 _HERE = Path(__file__).parent
 TRAINING_CODE = (*(_HERE / f for f in ("config.py", "model.py", "attention.py", "inertial.py", "train.py", "recall.py", "mqar.py")),
                  _HERE.parent / "training.py")
@@ -51,8 +52,13 @@ class Run:
         """One logged quantity per step (e.g. ``"ce"``, ``"gate_rate"``, ``"tokens"``, ``"seconds"``)."""
         return np.array([r[key] for r in self.history], dtype=float)
 
+    def validation_curve(self) -> tuple[np.ndarray, np.ndarray]:
+        """Steps and validation losses (nats/token) of the periodic evaluations (empty without them)."""
+        picked = [(r["step"], r["val_ce"]) for r in self.history if "val_ce" in r]
+        return tuple(np.array(v, dtype=float) for v in zip(*picked)) if picked else (np.array([]), np.array([]))
 
-def run_dir(root, name: str, model_cfg: TGNConfig, train_cfg: TrainConfig, data=None) -> Path:
+
+def run_dir(root, name: str, model_cfg: TGNConfig, train_cfg: TrainConfig, data=None, eval_every: int = 0) -> Path:
     """``root/<name>-<8 hex digits>``: the digits fingerprint both configurations, the training data and
     the code a training run executes (``TRAINING_CODE``; :func:`tgnlib.cache.run_key`), so a run never
     resumes on another corpus, task or model code.
@@ -66,12 +72,17 @@ def run_dir(root, name: str, model_cfg: TGNConfig, train_cfg: TrainConfig, data=
     data : array-like, task sampler or None, default None
         The training tokens, or a task (e.g. :class:`~tgnlib.tgn.recall.RecallTask`) whose
         ``settings()`` define its sequences.
+    eval_every : int, default 0
+        Steps between the periodic validation losses the run logs (0: none); part of the key, so a run
+        without them is not taken for one with them.
 
     Returns
     -------
     pathlib.Path
     """
     config = {"model": model_cfg.to_dict(), "train": asdict(train_cfg)}
+    if eval_every:
+        config["eval_every"] = int(eval_every)
     if hasattr(data, "settings"):  # a sampler is keyed by what defines its sequences, not by the object
         config, data = {**config, "task": data.settings()}, None
     key = run_key(config, data=data, code=code_fingerprint(*TRAINING_CODE))
@@ -79,7 +90,7 @@ def run_dir(root, name: str, model_cfg: TGNConfig, train_cfg: TrainConfig, data=
 
 
 def run(name: str, model_cfg: TGNConfig, train_cfg: TrainConfig, data, root, eval_splits: dict | None = None,
-        eval_windows: int | None = None, device="cpu", progress: bool = True) -> Run:
+        eval_windows: int | None = None, device="cpu", progress: bool = True, eval_every: int = 0) -> Run:
     """Train (or reuse, or resume) one model, then evaluate it on each split of ``eval_splits``.
 
     Parameters
@@ -98,14 +109,20 @@ def run(name: str, model_cfg: TGNConfig, train_cfg: TrainConfig, data, root, eva
         Windows per evaluated split (None: all).
     device : str or torch.device, default "cpu"
     progress : bool, default True
+    eval_every : int, default 0
+        Log the validation loss (16 windows of ``eval_splits["validation"]``) every this many steps
+        (0: never); see :func:`~tgnlib.tgn.train.train`.
 
     Returns
     -------
     Run
     """
-    out = run_dir(root, name, model_cfg, train_cfg, data)
+    out = run_dir(root, name, model_cfg, train_cfg, data, eval_every=eval_every)
     if not (out / "model.pt").is_file():
-        train(model_cfg, train_cfg, data, out, device=device, progress=progress)
+        validation = (eval_splits or {}).get("validation") if eval_every else None
+        if eval_every and validation is None:
+            raise ValueError("eval_every needs a 'validation' split in eval_splits")
+        train(model_cfg, train_cfg, data, out, device=device, progress=progress, validation=validation, eval_every=eval_every)
     model, history = load_run(out, device=device)
     scores = {split: evaluate(model, tokens, train_cfg.seq_len, max_windows=eval_windows)
               for split, tokens in (eval_splits or {}).items()}
@@ -140,6 +157,36 @@ def best_learning_rate(name: str, model_cfg: TGNConfig, train_cfg: TrainConfig, 
             for lr in learning_rates}
     best = min(runs.values(), key=lambda r: r.scores["validation"]["ce"])
     return best, {lr: r.scores["validation"]["perplexity"] for lr, r in runs.items()}
+
+
+def summarise_seeds(scores, split: str) -> dict:
+    """One model's evaluation on a split, over its training seeds: means, and the loss's spread.
+
+    Parameters
+    ----------
+    scores : sequence of dict
+        Per seed, the ``{split: evaluate(...)}`` dict of a run (``Run.scores``), or of an evaluation with
+        another gate (e.g. hardened at inference).
+    split : str
+        E.g. ``"test"``.
+
+    Returns
+    -------
+    dict
+        ``ce`` (mean over seeds, nats/token), ``ce_sd`` (sample standard deviation over seeds; nan for
+        one seed), ``perplexity`` (exp of the mean loss), ``gate_rate``, ``open_fraction`` (mean over
+        seeds and layers), ``attention_flops_per_token``, ``forward_flops_per_token`` (means) and ``n``
+        (seeds).
+    """
+    picked = [s[split] for s in scores]
+    if not picked:
+        raise ValueError("summarise_seeds needs at least one seed's scores")
+    ce = np.array([p["ce"] for p in picked])
+    return {"ce": float(ce.mean()), "ce_sd": float(ce.std(ddof=1)) if len(ce) > 1 else float("nan"),
+            "perplexity": float(np.exp(ce.mean())), "gate_rate": float(np.mean([p["gate_rate"] for p in picked])),
+            "open_fraction": float(np.mean([np.mean(p["open_fraction"]) for p in picked])),
+            "attention_flops_per_token": float(np.mean([p["attention_flops_per_token"] for p in picked])),
+            "forward_flops_per_token": float(np.mean([p["forward_flops_per_token"] for p in picked])), "n": len(picked)}
 
 
 def smooth(values, window: int) -> np.ndarray:

@@ -93,41 +93,67 @@ class MQARTask:
 
 
 @torch.no_grad()
-def mqar_accuracy(model, task: MQARTask, batches: int = 8, batch_size: int = 64, bins=(0, 16, 64, 256, 1 << 30)) -> dict:
-    """Recall accuracy of a model on fresh MQAR sequences, overall and by key-query distance.
+def mqar_accuracy(model, task: MQARTask, batches: int = 8, batch_size: int = 64, bins=(0, 16, 64, 256, 1 << 30),
+                  long_from: int = 16) -> dict:
+    """Recall accuracy of a model on fresh MQAR sequences, overall and by key-query distance, and, for a
+    TGN, its soft gate at the repeated keys (where the value must be recalled) and at every other token.
 
     Parameters
     ----------
     model : callable
-        Maps inputs (B, T) to an object with ``.logits`` (B, T, V) (a :class:`~tgnlib.tgn.TGNLanguageModel`).
+        Maps inputs (B, T) to an object with ``.logits`` (B, T, V) and, for a TGN, ``.gates`` (a
+        :class:`~tgnlib.tgn.TGNLanguageModel`).
     task : MQARTask
+        Its generator is advanced (use another seed than training's).
     batches, batch_size : int
     bins : sequence of int
         Distance bin edges, ``[lo, hi)``.
+    long_from : int, default 16
+        Queries at least this far from their key make ``long_accuracy``.
 
     Returns
     -------
     dict
-        ``accuracy`` (all queries), ``by_distance`` (list of (lo, hi, accuracy, count)), ``chance``
-        (``2 / V``: one value among V/2).
+        ``accuracy`` (all queries), ``long_accuracy`` (queries at distance >= ``long_from``; nan if none),
+        ``by_distance`` (list of (lo, hi, accuracy, count)), ``chance``
+        (``2 / V``: one value among V/2); for a model with gates also ``gate_query`` (n_layers,
+        n_bins): mean soft gate at the queries of each non-empty bin, and ``gate_other`` (n_layers,):
+        mean soft gate at every other position.
     """
     was = getattr(model, "training", False)
     if hasattr(model, "eval"):
         model.eval()
     first = next(iter(model.parameters()), None) if hasattr(model, "parameters") else None
     device = first.device if first is not None else torch.device("cpu")
-    hits, dists = [], []
+    hits, dists, at_query, other_sum, other_n = [], [], [], 0.0, 0
     for _ in range(batches):
         b = task.sample(batch_size)
-        pred = model(b.inputs.to(device)).logits.argmax(-1).cpu()
+        out = model(b.inputs.to(device))
+        pred = out.logits.argmax(-1).cpu()
         hits.append((pred.gather(1, b.query_position) == b.targets.gather(1, b.query_position)).flatten())
         dists.append(b.distance.flatten())
+        if getattr(out, "gates", None):
+            gates = torch.stack([s.gate_soft for s in out.gates]).float().cpu()  # (L, B, T)
+            rows = torch.arange(batch_size)[:, None]
+            at_query.append(gates[:, rows, b.query_position].flatten(1))  # (L, B * n_pairs), same order as hits
+            is_query = torch.zeros_like(b.inputs, dtype=torch.bool)
+            is_query[rows, b.query_position] = True
+            other_sum = other_sum + gates[:, ~is_query].sum(1)
+            other_n += int((~is_query).sum())
     if was:
         model.train()
     hit, dist = torch.cat(hits).float(), torch.cat(dists)
-    by = []
+    gate_q = torch.cat(at_query, 1) if at_query else None
+    by, gate_by = [], []
     for lo, hi in zip(bins[:-1], bins[1:]):
         m = (dist >= lo) & (dist < hi)
         if m.any():
             by.append((int(lo), int(min(hi, task.seq_len)), float(hit[m].mean()), int(m.sum())))
-    return {"accuracy": float(hit.mean()), "by_distance": by, "chance": 2 / task.vocab_size}
+            if gate_q is not None:
+                gate_by.append(gate_q[:, m].mean(1))
+    long = dist >= long_from
+    result = {"accuracy": float(hit.mean()), "long_accuracy": float(hit[long].mean()) if long.any() else float("nan"),
+              "by_distance": by, "chance": 2 / task.vocab_size}
+    if gate_q is not None:
+        result.update(gate_query=torch.stack(gate_by, 1).numpy(), gate_other=(other_sum / other_n).numpy())
+    return result

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 import torch
+from scipy.stats import spearmanr
 
 from .model import TGNLanguageModel
 
@@ -105,3 +106,45 @@ def log_binned_means(x, y, lo: float, hi: float, n_bins: int = 12) -> tuple[np.n
     which = np.clip(np.digitize(x, np.geomspace(lo, hi, n_bins + 1)), 1, n_bins)
     bins = np.unique(which)
     return (np.array([np.exp(np.log(x[which == b]).mean()) for b in bins]), np.array([y[which == b].mean() for b in bins]))
+
+
+def gate_probe(distance, accuracy, gate_query, gate_other, count=None, long_from: int = 16) -> dict:
+    """What a long-range probe says of a TGN's gate (claim G8): recall at long distances, and whether
+    the gate at the token that needs the distant one rises with distance and exceeds the gate elsewhere.
+
+    Parameters
+    ----------
+    distance : 1-d array, shape (n,)
+        Dependency distance of each group (for distance bins: the bin's lower edge).
+    accuracy : 1-d array, shape (n,)
+        Recall accuracy of each group.
+    gate_query : array, shape (n_layers, n)
+        Mean soft gate at the query token, per block and group.
+    gate_other : array, shape (n_layers,)
+        Mean soft gate at every other token, per block.
+    count : 1-d array, shape (n,), or None, default None
+        Queries per group (weights of the long-distance accuracy); None: equal.
+    long_from : int, default 16
+        Groups at or beyond this distance make the long-distance accuracy.
+
+    Returns
+    -------
+    dict
+        ``block`` (1-based; the block whose query gate is highest on average), ``long_accuracy``,
+        ``rho`` (Spearman correlation of that block's query gate with distance; 0 when the gate is
+        constant), ``gate_query`` (its mean over groups) and ``gate_filler`` (that block's gate elsewhere).
+    """
+    distance, accuracy = np.asarray(distance, dtype=float), np.asarray(accuracy, dtype=float)
+    gate_query, gate_other = np.atleast_2d(np.asarray(gate_query, dtype=float)), np.asarray(gate_other, dtype=float)
+    count = np.ones_like(distance) if count is None else np.asarray(count, dtype=float)
+    if not (distance.shape == accuracy.shape == count.shape == gate_query.shape[1:]):
+        raise ValueError(f"distance {distance.shape}, accuracy {accuracy.shape}, count {count.shape} and gate_query "
+                         f"{gate_query.shape} (n_layers, n) disagree")
+    long = distance >= long_from
+    if not long.any():
+        raise ValueError(f"no group at distance >= {long_from}; distances {distance.tolist()}")
+    top = int(np.argmax(gate_query.mean(1)))
+    rho = float(spearmanr(distance, gate_query[top])[0]) if np.ptp(gate_query[top]) > 0 else 0.0
+    return {"block": top + 1, "long_accuracy": float(np.average(accuracy[long], weights=count[long])),
+            "rho": rho if np.isfinite(rho) else 0.0, "gate_query": float(gate_query[top].mean()),
+            "gate_filler": float(gate_other[top])}

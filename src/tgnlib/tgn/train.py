@@ -31,6 +31,7 @@ from tqdm.auto import tqdm
 
 from ..training import TokenSampler, TrainConfig, learning_rate, parameter_groups, save_atomic
 from .config import TGNConfig
+from .evaluate import evaluate
 from .model import TGNLanguageModel
 
 
@@ -41,7 +42,7 @@ def _rank_world() -> tuple[int, int]:
 
 
 def train(model_cfg: TGNConfig, train_cfg: TrainConfig, tokens, out_dir, device="cpu", progress: bool = True,
-          max_steps_this_call: int | None = None) -> list[dict]:
+          max_steps_this_call: int | None = None, validation=None, eval_every: int = 0, eval_windows: int = 16) -> list[dict]:
     """Train a model, resuming from ``out_dir/checkpoint.pt`` if it exists.
 
     Parameters
@@ -60,12 +61,21 @@ def train(model_cfg: TGNConfig, train_cfg: TrainConfig, tokens, out_dir, device=
     max_steps_this_call : int or None, default None
         Stop after this many steps and write a checkpoint (to split a run over sessions; the next call
         resumes exactly).
+    validation : 1-d array of token ids or None, default None
+        Held-out tokens for periodic evaluation.
+    eval_every : int, default 0
+        With ``validation``: every this many steps (and at the last step) the record of that step gets
+        ``val_ce``, the cross-entropy on the first ``eval_windows`` windows of ``validation`` (the same
+        windows every time; no random state is used, so resuming stays exact). 0: never.
+    eval_windows : int, default 16
 
     Returns
     -------
     list of dict
         The per-step log records (also in ``log.jsonl``).
     """
+    if eval_every < 0 or (eval_every and validation is None):
+        raise ValueError(f"eval_every={eval_every!r} needs validation tokens and must be >= 0")
     rank, world = _rank_world()
     if train_cfg.batch_size % world:
         raise ValueError(f"TrainConfig.batch_size={train_cfg.batch_size} must be divisible by the {world} ranks")
@@ -117,6 +127,8 @@ def train(model_cfg: TGNConfig, train_cfg: TrainConfig, tokens, out_dir, device=
         record = {"step": step + 1, "ce": values[0], "loss": values[1], "gate_rate": values[2], "gate_open": values[3:],
                   "lr": lr, "tokens": (step + 1) * train_cfg.batch_size * train_cfg.seq_len,
                   "attention_flops": result.attention_flops * world, "seconds": time.perf_counter() - t0}
+        if eval_every and rank == 0 and ((step + 1) % eval_every == 0 or step + 1 == train_cfg.steps):
+            record["val_ce"] = evaluate(model, validation, train_cfg.seq_len, max_windows=eval_windows)["ce"]
         history.append(record)
         bar.set_postfix(loss=f"{record['ce']:.3f}", gate=f"{record['gate_rate']:.3f}")
         done = step + 1
