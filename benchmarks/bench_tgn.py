@@ -11,6 +11,10 @@
    memory bandwidth, so expect the parallel scan to be slower there; the target is a GPU one.
 3. Training throughput (forward + backward + AdamW) of a TGN (GRU or Mamba-like inertial stream) vs a Transformer
    of the same parameter count (width matched within 10%), same depth.
+4. End-to-end compute per token at contexts 128..2048 (issue 18): total executed FLOPs (every product, the
+   attention run) and wall time, inference and training, of the TGN (soft gate, and a capacity router
+   opening 10%) over a Transformer of the same parameter count (`tgnlib.tgn.evaluate.compute_profile`;
+   untrained models, random tokens; the router's threshold settles on 60 short batches first).
 
     python benchmarks/bench_tgn.py [--device cuda]
 """
@@ -100,6 +104,32 @@ def throughput(device):
               f"(d_model {transformer.d_model}, {p_tr:,}) {r_tr:.0f}: ratio {r_tgn / r_tr:.2f}")
 
 
+def compute_ratios(device, contexts=(128, 256, 512, 1024, 2048)):
+    from tgnlib.tgn.evaluate import compute_profile
+
+    base = TGNConfig(vocab_size=256, context=max(contexts), d_model=256, n_layers=4, n_heads=8)
+    transformer = matched_config(replace(base, mode="transformer"), count_parameters(base))
+    models = {"TGN soft": replace(base, mode="tgn"), "TGN capacity 10%": replace(base, mode="tgn", gate="capacity", capacity=0.1)}
+    torch.manual_seed(0)
+    reference = compute_profile(TGNLanguageModel(transformer).to(device), contexts, batch_size=1)
+    for name, cfg in models.items():
+        torch.manual_seed(0)
+        model = TGNLanguageModel(cfg).to(device)
+        if cfg.gate == "capacity":  # untrained: give the router varied logits and let its threshold settle on short batches
+            for block in model.blocks:
+                torch.nn.init.normal_(block.gate.weight, std=0.5)
+            with torch.no_grad():
+                for _ in range(60):
+                    model(torch.randint(0, 256, (2, 128), device=device))
+        rows = compute_profile(model, contexts, batch_size=1)
+        for row, ref in zip(rows, reference):
+            flops = row["forward_flops_per_token"] / ref["forward_flops_per_token"]
+            print(f"4. {name} vs Transformer ({device}), T={row['context']:5d}: total FLOPs {flops:.2f}x, "
+                  f"attention FLOPs {row['attention_flops_per_token'] / ref['attention_flops_per_token']:.2f}x, inference time "
+                  f"{row['forward_seconds_per_token'] / ref['forward_seconds_per_token']:.2f}x, training time "
+                  f"{row['train_seconds_per_token'] / ref['train_seconds_per_token']:.2f}x")
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--device", default="cpu")
@@ -107,6 +137,7 @@ def main():
     sparse_vs_dense(args.device)
     scans(args.device)
     throughput(args.device)
+    compute_ratios(args.device)
 
 
 if __name__ == "__main__":
