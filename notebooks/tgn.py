@@ -100,7 +100,8 @@ from tgnlib.tgn.evaluate import (compute_profile, count_parameters, evaluate, ga
 from tgnlib.tgn.experiment import (best_learning_rate, describe_gate_trajectory, loss_drop_last_quarter, run, smooth,
                                    summarise_seeds, sweep_finals, transition_lambda)
 from tgnlib.tgn.mqar import MQARTask, mqar_accuracy
-from tgnlib.tgn.probe import gate_probe, gates_and_attended_distance, log_binned_means, recall_by_distance
+from tgnlib.tgn.probe import (gate_probe, gates_and_attended_distance, log_binned_means, long_context_gain, quantile_binned_means,
+                              recall_by_distance)
 from tgnlib.tgn.recall import RecallTask
 from tgnlib.tgn.train import TrainConfig
 from tgnlib.tokens import load_token_splits, windows
@@ -603,29 +604,40 @@ fig_mqar = ch.figure(
     f"{P.mqar_steps} steps of 32 sequences, lambda = {P.lam} unless stated")
 
 # %% [markdown]
-# **Real text.** For the main TGN on validation windows: each token's gate against the *mean attended
+# **Real text.** For the main TGN on validation windows: each token's gate against (left) the *mean attended
 # distance* of the same block's attention row, $\sum_j A_{tj}(t-j)$ averaged over heads: how far back
-# attention would look from that token (`tgnlib.tgn.probe`). Tokens are binned by attended distance.
+# attention would look from that token (`tgnlib.tgn.probe`), tokens binned by attended distance; and (right)
+# how much that token's loss gains from long context, measured by the Transformer: its loss when every
+# attention layer sees only the last `context / 8` tokens minus its loss with the whole window
+# (`tgnlib.tgn.probe.long_context_gain`; tokens past the first `context / 8`, binned in tenths of the gain). A
+# gate that serves long-range dependencies opens where that gain is large.
 
 # %%
 idx = windows(splits.validation, P.context, max_windows=32)[:, :-1].to(ch.device)
+targets = windows(splits.validation, P.context, max_windows=32)[:, 1:].to(ch.device)
 gates, attended = (z.float().cpu().numpy() for z in gates_and_attended_distance(tgn_model, idx))
-fig, ax = plt.subplots(figsize=(6, 4.2))
-rhos = []
+short_window = max(P.context // 8, 1)
+gain = long_context_gain(load_run(runs[T_NAME].out_dir, device=ch.device)[0], idx, targets, short_window).cpu().numpy()
+fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(PAGE_WIDTH_IN, 4.2), sharey=True)
+rhos, rhos_gain = [], []
 for layer in range(P.n_layers):
     g_l, d_l = gates[layer].ravel(), attended[layer].ravel()
     keep = d_l >= 1
-    ax.plot(*log_binned_means(d_l[keep], g_l[keep], 1, P.context), "o-", color=f"C{layer}", label=f"block {layer + 1}")
+    ax1.plot(*log_binned_means(d_l[keep], g_l[keep], 1, P.context), "o-", color=f"C{layer}", label=f"block {layer + 1}")
     rhos.append(float(spearmanr(g_l[keep], d_l[keep])[0]))
-ax.set(xscale="log", xlabel="mean attended distance of the token's attention row (tokens)", ylabel="mean soft gate g",
-       title="TGN on real text: gate vs attended distance")
-ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.2), ncol=2)
+    g_far, gain_far = gates[layer][:, short_window:].ravel(), gain[:, short_window:].ravel()
+    ax2.plot(*quantile_binned_means(gain_far, g_far), "o-", color=f"C{layer}")
+    rhos_gain.append(float(spearmanr(g_far, gain_far)[0]))
+ax1.set(xscale="log", xlabel="mean attended distance (tokens)", ylabel="mean soft gate g", title="gate vs attended distance")
+ax2.set(xlabel="long-context gain (nats)", title=f"gate vs gain from context beyond {short_window} tokens")
+fig.legend(*ax1.get_legend_handles_labels(), loc="outside lower center", ncol=P.n_layers)
 fig_text = ch.figure(
     fig, "g8_real_text", "Figure G8c",
-    "Mean gate of the main TGN against the mean attended distance of its attention row, per block "
-    "(tokens binned on a log scale; positions 1 onwards).",
-    f"{DATA}; 32 validation windows of {P.context} tokens; TGN seed {ch.seed}, lambda = {P.lam}")
-print("Spearman rho(gate, attended distance) per block:", np.round(rhos, 3))
+    "Mean gate of the main TGN per block against the mean attended distance of its attention row (left; log bins, "
+    "positions 1 onwards) and against the Transformer's loss gain from long context at the same token (right: its loss "
+    f"when attention sees only the last {short_window} tokens minus its loss with the whole window; tenths of the gain).",
+    f"{DATA}; 32 validation windows of {P.context} tokens; TGN and Transformer of seed {ch.seed}, lambda = {P.lam}")
+print("Spearman rho(gate, attended distance) per block:", np.round(rhos, 3), "| rho(gate, long-context gain):", np.round(rhos_gain, 3))
 
 # %% [markdown]
 # The verdict reads the TGN at the chapter's $\lambda$ on both probes; the real-text correlation and the
@@ -646,12 +658,14 @@ ch.record("G8", verdict=g8, figure=fig_mqar, data=f"synthetic recall task and MQ
           summary="accuracy at distance >= 16, recall task / MQAR: TGN {r_tgn:.2f} / {m_tgn:.2f}, TGN at lambda=0 {r_l0:.2f} / {m_l0:.2f}, "
                   "Transformer {r_tr:.2f} / {m_tr:.2f}, GRU {r_gru:.2f} / {m_gru:.2f} (chance 0.06 / {m_ch:.2f}); TGN gate at the "
                   "query vs other tokens, recall task {rq:.2f} vs {rf:.2f} (rho with distance {rrho:.2f}), MQAR {mq:.2f} vs {mf:.2f} "
-                  "(rho {mrho:.2f}); real text: Spearman(gate, attended distance) per block {text}",
+                  "(rho {mrho:.2f}); real text, Spearman per block of the gate with attended distance {text} and with the "
+                  "Transformer's loss gain from context beyond {short} tokens {text_gain}",
           measured=dict(r_tgn=long_acc["TGN"], m_tgn=mqar_long["TGN"], r_l0=long_acc["TGN, lambda = 0"], m_l0=mqar_long["TGN, lambda = 0"],
                         r_tr=long_acc["Transformer"], m_tr=mqar_long["Transformer"], r_gru=long_acc["GRU alone"],
                         m_gru=mqar_long["GRU alone"], m_ch=mqar["TGN"]["chance"], rq=probes["recall task"]["gate_query"],
                         rf=probes["recall task"]["gate_filler"], rrho=probes["recall task"]["rho"], mq=probes["MQAR"]["gate_query"],
-                        mf=probes["MQAR"]["gate_filler"], mrho=probes["MQAR"]["rho"], text=", ".join(f"{v:.2f}" for v in rhos)))
+                        mf=probes["MQAR"]["gate_filler"], mrho=probes["MQAR"]["rho"], text=", ".join(f"{v:.2f}" for v in rhos),
+                        short=short_window, text_gain=", ".join(f"{v:.2f}" for v in rhos_gain)))
 print("G8:", g8)
 
 # %% [markdown]

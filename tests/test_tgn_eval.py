@@ -221,3 +221,38 @@ def test_gate_probe_reads_the_block_whose_query_gate_is_highest():
         gate_probe(d, [1.0] * 4, gq, [0.1, 0.1], long_from=64)
     with pytest.raises(ValueError, match="disagree"):
         gate_probe(d[:3], [1.0] * 4, gq, [0.1, 0.1])
+
+
+def test_windowed_attention_is_the_banded_softmax_and_long_context_gain_counts_from_the_window():
+    from tgnlib.tgn.attention import CausalSelfAttention
+    from tgnlib.tgn.probe import long_context_gain
+
+    torch.manual_seed(0)
+    attn = CausalSelfAttention(16, 2).eval()
+    x = torch.randn(2, 10, 16)
+    attn.window = 3
+    q, k, v = attn._heads(x)
+    lag = torch.arange(10)[:, None] - torch.arange(10)[None, :]
+    scores = (q @ k.transpose(-2, -1) / 8**0.5).masked_fill(~((lag >= 0) & (lag < 3)), float("-inf"))
+    reference = attn.proj((scores.softmax(-1) @ v).transpose(1, 2).reshape(2, 10, 16))
+    assert torch.allclose(attn(x), reference, atol=1e-5)
+    attn.window = None
+    assert not torch.allclose(attn(x), reference, atol=1e-3)  # the full context differs
+    model = TGNLanguageModel(TGNConfig(vocab_size=30, context=12, d_model=16, n_layers=2, n_heads=2, mode="transformer"))
+    idx = torch.randint(30, (3, 12))
+    gain = long_context_gain(model, idx, idx.roll(-1, 1), window=2)
+    assert gain.shape == (3, 12) and torch.all(gain[:, :2] == 0) and gain[:, 2:].abs().sum() > 0
+    assert all(b.attn.window is None for b in model.blocks)  # restored
+    with pytest.raises(ValueError, match="needs a model with attention"):
+        long_context_gain(TGNLanguageModel(TGNConfig(vocab_size=30, context=12, d_model=16, n_layers=1, n_heads=2, mode="inertial")),
+                          idx, idx, 2)
+
+
+def test_quantile_binned_means_follow_a_trend_in_equal_bins():
+    from tgnlib.tgn.probe import quantile_binned_means
+
+    x = np.random.default_rng(0).normal(size=1000)
+    xm, ym = quantile_binned_means(x, 2 * x + 1, n_bins=5)
+    assert len(xm) == 5 and np.all(np.diff(xm) > 0) and np.allclose(ym, 2 * xm + 1)
+    with pytest.raises(ValueError, match="at least n_bins"):
+        quantile_binned_means(x[:3], x[:3], n_bins=5)

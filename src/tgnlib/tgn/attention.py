@@ -75,6 +75,7 @@ class CausalSelfAttention(nn.Module):
         self.n_heads = n_heads
         self.dropout = dropout
         self.query_chunks = 4  # blocks of gated queries in forward_rows (see attend_rows)
+        self.window: int | None = None  # if set, each query sees only its last `window` positions (a probe; never trained)
 
     def _heads(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         b, t, d = x.shape
@@ -82,9 +83,15 @@ class CausalSelfAttention(nn.Module):
         return tuple(z.view(b, t, self.n_heads, d // self.n_heads).transpose(1, 2) for z in (q, k, v))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        """Dense causal attention for every position: (B, T, D) -> (B, T, D)."""
+        """Dense causal attention for every position: (B, T, D) -> (B, T, D); with ``self.window`` set, a
+        query at position i sees positions ``i - window + 1 .. i`` only (truncated context)."""
         q, k, v = self._heads(x)
-        y = F.scaled_dot_product_attention(q, k, v, is_causal=True, dropout_p=self.dropout if self.training else 0.0)
+        dropout_p = self.dropout if self.training else 0.0
+        if self.window is None:
+            y = F.scaled_dot_product_attention(q, k, v, is_causal=True, dropout_p=dropout_p)
+        else:
+            lag = torch.arange(x.shape[1], device=x.device)[:, None] - torch.arange(x.shape[1], device=x.device)[None, :]
+            y = F.scaled_dot_product_attention(q, k, v, attn_mask=(lag >= 0) & (lag < self.window), dropout_p=dropout_p)
         return self.proj(y.transpose(1, 2).reshape(x.shape))
 
     def weights(self, x: torch.Tensor) -> torch.Tensor:

@@ -2,6 +2,8 @@
 
 For every block and token, the soft gate ``g_t`` and the *mean attended distance* of the block's
 attention row, ``sum_j A_tj (t - j)`` averaged over heads: how far back attention looks from token t.
+And, from a model with attention (the Transformer), how much each token's loss gains from long context
+(:func:`long_context_gain`): the tokens where a gate that serves long-range dependencies should open.
 """
 
 from __future__ import annotations
@@ -9,6 +11,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 from scipy.stats import spearmanr
+from torch.nn import functional as F
 
 from .model import TGNLanguageModel
 
@@ -82,6 +85,51 @@ def recall_by_distance(model: TGNLanguageModel, task, distances, n_per_distance:
             "gate_query": torch.stack(gate_query, 1).numpy(), "gate_filler": (filler_sum / filler_n).numpy()}
 
 
+@torch.no_grad()
+def long_context_gain(model: TGNLanguageModel, idx: torch.Tensor, targets: torch.Tensor, window: int) -> torch.Tensor:
+    """Per-token loss reduction from long context: the loss when every attention layer sees only the last
+    ``window`` positions, minus the loss with the whole causal context.
+
+    Parameters
+    ----------
+    model : TGNLanguageModel
+        A model with attention (e.g. ``mode="transformer"``); its recurrent streams, if any, keep their
+        whole past, so use an attention-only model to measure what attention's long context brings.
+    idx, targets : tensors, shape (B, T)
+        Token ids and next-token targets.
+    window : int
+        Positions each query may see in the truncated run (>= 1); positions before ``window`` lose
+        nothing and get exactly 0.
+
+    Returns
+    -------
+    tensor, shape (B, T)
+        Nats per token; positive where the long context helped.
+    """
+    if window < 1:
+        raise ValueError(f"window={window} must be >= 1")
+    attention = [b.attn for b in model.blocks if b.attn is not None]
+    if not attention:
+        raise ValueError("long_context_gain needs a model with attention")
+    model.eval()
+
+    def token_loss():
+        logits = model(idx).logits
+        return F.cross_entropy(logits.flatten(0, 1), targets.flatten(), reduction="none").view(targets.shape)
+
+    full = token_loss()
+    try:
+        for a in attention:
+            a.window = window
+        short = token_loss()
+    finally:
+        for a in attention:
+            a.window = None
+    gain = short - full
+    gain[:, :window] = 0.0  # identical context there; float noise from the two kernels is not a gain
+    return gain
+
+
 def log_binned_means(x, y, lo: float, hi: float, n_bins: int = 12) -> tuple[np.ndarray, np.ndarray]:
     """Mean of ``y`` in logarithmic bins of ``x`` between ``lo`` and ``hi`` (empty bins dropped).
 
@@ -148,3 +196,24 @@ def gate_probe(distance, accuracy, gate_query, gate_other, count=None, long_from
     return {"block": top + 1, "long_accuracy": float(np.average(accuracy[long], weights=count[long])),
             "rho": rho if np.isfinite(rho) else 0.0, "gate_query": float(gate_query[top].mean()),
             "gate_filler": float(gate_other[top])}
+
+
+def quantile_binned_means(x, y, n_bins: int = 10) -> tuple[np.ndarray, np.ndarray]:
+    """Means of ``x`` and ``y`` in bins of ``x`` holding equal numbers of points (for ``x`` of any sign).
+
+    Parameters
+    ----------
+    x, y : 1-d arrays of the same length
+    n_bins : int, default 10
+
+    Returns
+    -------
+    (x_means, y_means)
+        One value per non-empty bin, in increasing ``x``.
+    """
+    x, y = np.asarray(x, dtype=float), np.asarray(y, dtype=float)
+    if x.shape != y.shape or x.ndim != 1 or len(x) < n_bins:
+        raise ValueError(f"x and y must be 1-d of the same length, at least n_bins={n_bins}; got {x.shape} and {y.shape}")
+    order = np.argsort(x, kind="stable")
+    parts = [p for p in np.array_split(order, n_bins) if len(p)]
+    return np.array([x[p].mean() for p in parts]), np.array([y[p].mean() for p in parts])
