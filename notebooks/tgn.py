@@ -70,6 +70,8 @@ d_model = None  # width of the TGN; every baseline's width is chosen to match it
 n_layers = None  # blocks
 context = None  # tokens per training sequence and per evaluation window
 steps = None  # optimiser steps per run (the token budget is steps x batch_size x context)
+search_steps = None  # steps of each learning-rate search run (capped at steps)
+sweep_steps = None  # steps of each lambda-sweep run (capped at steps)
 batch_size = None  # sequences per step
 learning_rates = None  # learning-rate search, the same for every model; the best on validation is kept
 lam = None  # gate penalty weight lambda of the main TGN runs
@@ -98,7 +100,7 @@ from tgnlib.tgn import TGNConfig
 from tgnlib.tgn.evaluate import (compute_profile, count_parameters, evaluate, gating, load_run, matched_config,
                                  unigram_cross_entropy)
 from tgnlib.tgn.experiment import (best_learning_rate, describe_gate_trajectory, loss_drop_last_quarter, run, smooth,
-                                   summarise_seeds, sweep_finals, transition_lambda)
+                                   summarise_seeds, sweep_finals, transition_lambda, with_steps)
 from tgnlib.tgn.mqar import MQARTask, mqar_accuracy
 from tgnlib.tgn.probe import (gate_probe, gates_and_attended_distance, log_binned_means, long_context_gain, quantile_binned_means,
                               recall_by_distance)
@@ -114,8 +116,9 @@ evals = {"validation": splits.validation, "test": splits.test}
 runs_root = ch.output_dir / "runs" / "tgn"
 base = TGNConfig(vocab_size=splits.vocab_size, context=P.context, d_model=P.d_model, n_layers=P.n_layers,
                  n_heads=max(4, P.d_model // 64), inertial="gru", lam=P.lam)
-train_cfg = TrainConfig(steps=P.steps, batch_size=P.batch_size, seq_len=P.context, lr=P.learning_rates[0],
-                        warmup=max(P.steps // 15, 1), checkpoint_every=max(P.steps // 4, 1), seed=ch.seed)
+train_cfg = with_steps(TrainConfig(steps=P.steps, batch_size=P.batch_size, seq_len=P.context, lr=P.learning_rates[0], seed=ch.seed),
+                       P.steps)
+search_steps, sweep_steps = min(P.search_steps, P.steps), min(P.sweep_steps, P.steps)
 common = dict(root=runs_root, eval_splits=evals, eval_windows=P.eval_windows, device=ch.device, eval_every=max(P.steps // 20, 1))
 DATA = splits.description
 use_book_style()
@@ -151,10 +154,12 @@ display(format_table(sizes.rename_axis("model").reset_index(), f"Models at match
 # %% [markdown]
 # ## Training every model
 #
-# One run per model and learning rate (seed `seed`); then, at each model's chosen learning rate, `n_seeds - 1`
-# further seeds of *every* model (a seed sets the initialisation and the order of training windows), so
-# every comparison below comes with an interval over seeds; and the TGN at every $\lambda$ of the sweep (and
-# $\lambda = 0$). Finished runs are reused and killed ones resume from their checkpoint. The hard-gated TGN is trained with a straight-through
+# One run per model and learning rate (seed `seed`, `search_steps` steps: where that is shorter than `steps`,
+# the search is a proxy at a smaller budget, the same for every model); then, at each model's chosen learning
+# rate, `n_seeds` seeds of *every* model at the full `steps` (a seed sets the initialisation and the order of
+# training windows), so every comparison below comes with an interval over seeds; and the TGN at every
+# $\lambda$ of the sweep (and $\lambda = 0$) for `sweep_steps` steps, beside the fixed-gate baselines at the
+# same budget. Finished runs are reused and killed ones resume from their checkpoint. The hard-gated TGN is trained with a straight-through
 # gradient and its gate bias starts at 0.1 ($g = 0.52$, open): started closed, its attention would never
 # receive a gradient. The straight-through gate still cannot learn to *re*-open a closed row (a closed row
 # passes no attention output to its gradient), so a second hard-gated TGN uses a **capacity router** in the
@@ -167,17 +172,22 @@ display(format_table(sizes.rename_axis("model").reset_index(), f"Models at match
 # %%
 searched, runs, seeds = {}, {}, {}
 for name, cfg in configs.items():
-    runs[name], searched[name] = best_learning_rate(slugs[name], cfg, train_cfg, P.learning_rates, splits.train, **common)
-    seeds[name] = [runs[name]] + [run(f"{slugs[name]}-seed{s}", cfg, replace(runs[name].train_cfg, seed=s), splits.train, **common)
-                                  for s in range(ch.seed + 1, ch.seed + P.n_seeds)]
+    best, searched[name] = best_learning_rate(slugs[name], cfg, with_steps(train_cfg, search_steps), P.learning_rates, splits.train,
+                                              **common)
+    # a run of the search at the full budget is the same run (same folder) as the model's first seed: reused
+    seeds[name] = [run(slugs[name] if s == ch.seed else f"{slugs[name]}-seed{s}", cfg, replace(train_cfg, lr=best.train_cfg.lr, seed=s),
+                       splits.train, **common) for s in range(ch.seed, ch.seed + P.n_seeds)]
+    runs[name] = seeds[name][0]
 tgn_lr = runs["TGN (GRU)"].train_cfg.lr
 seed_runs = seeds["TGN (GRU)"]
-sweep = {float(v): runs["TGN (GRU)"] if np.isclose(v, P.lam) else
-         run(f"tgn-lambda{v:g}", replace(configs["TGN (GRU)"], lam=float(v)), replace(train_cfg, lr=tgn_lr), splits.train, **common)
-         for v in [0.0] + list(P.lambdas)}
+sweep_cfg = replace(with_steps(train_cfg, sweep_steps), lr=tgn_lr)
+sweep = {float(v): run("tgn" if np.isclose(v, P.lam) else f"tgn-lambda{v:g}", replace(configs["TGN (GRU)"], lam=float(v)), sweep_cfg,
+                       splits.train, **common) for v in [0.0] + list(P.lambdas)}
 sweep_detached = {float(v): run(f"tgn-detached-lambda{v:g}", replace(configs["TGN (GRU)"], lam=float(v), gate_input="detached"),
-                                replace(train_cfg, lr=tgn_lr), splits.train, **common)
+                                sweep_cfg, splits.train, **common)
                   for v in [0.0] + list(P.lambdas)}
+at_sweep_budget = {name: run(slugs[name], configs[name], replace(with_steps(train_cfg, sweep_steps), lr=runs[name].train_cfg.lr),
+                             splits.train, **common) for name in ("GRU alone (gate fixed at 0)", "Transformer (= gate fixed at 1)")}
 print("learning rate chosen on validation:", {k: r.train_cfg.lr for k, r in runs.items()})
 
 # %% [markdown]
@@ -489,8 +499,8 @@ for i, (label, f) in enumerate(finals.items()):
     ax1.plot(lams, f["open_fraction"], "s" + ls, color=f"C{i}", alpha=0.4)
     ax2.plot(lams, f["perplexity"], "o" + ls, color=f"C{i}", label=label)
     ax2.axhline(variants[label][0.0].scores["validation"]["perplexity"], color=f"C{i}", ls=":", lw=0.8)
-ax2.axhline(runs["GRU alone (gate fixed at 0)"].scores["validation"]["perplexity"], color="C3", ls="--", label="GRU alone")
-ax2.axhline(runs["Transformer (= gate fixed at 1)"].scores["validation"]["perplexity"], color="C4", ls="--", label="Transformer")
+ax2.axhline(at_sweep_budget["GRU alone (gate fixed at 0)"].scores["validation"]["perplexity"], color="C3", ls="--", label="GRU alone")
+ax2.axhline(at_sweep_budget[T_NAME].scores["validation"]["perplexity"], color="C4", ls="--", label="Transformer")
 ax1.set(xscale="log", xlabel="lambda (gate penalty weight)", ylabel="final gate rate", title="gate rate vs lambda")
 ax2.set(xscale="log", xlabel="lambda (gate penalty weight)", ylabel="validation perplexity (per token)", title="perplexity vs lambda")
 fig.legend(*ax2.get_legend_handles_labels(), loc="outside lower center", ncol=2)
@@ -499,7 +509,7 @@ fig_lam = ch.figure(
     "Final gate rate (left; circles: mean g, faded squares: fraction of gates above 0.5) and validation perplexity (right) "
     "of the TGN against the gate penalty lambda, for the two gate gradients; dotted: each at lambda = 0; dashed: the "
     "fixed-gate baselines.",
-    f"{DATA}; TGN with a GRU inertial stream, seed {ch.seed}, {P.steps} steps per lambda and variant")
+    f"{DATA}; TGN with a GRU inertial stream, seed {ch.seed}, {sweep_steps} steps per lambda and variant (the baselines too)")
 
 # %%
 trans = transition_lambda(lams, rate)
@@ -518,7 +528,7 @@ ch.record("G7", verdict=g7, figure=fig_lam, data=DATA,
                         lhalf=f"{trans['lambda_half']:.3g}" if np.isfinite(trans["lambda_half"]) else "not reached in the sweep",
                         dec=f"{trans['decades_10_90']:.2f}" if np.isfinite(trans["decades_10_90"]) else "(not reached)",
                         p_lo=float(ppl[0]), p_hi=float(ppl[-1]), d_r0=d_rate0, d_rmax=float(d_rate[-1]), d_p_hi=float(d_ppl[-1]),
-                        gru=runs["GRU alone (gate fixed at 0)"].scores["validation"]["perplexity"], d_rule=g7_detached.outcome),
+                        gru=at_sweep_budget["GRU alone (gate fixed at 0)"].scores["validation"]["perplexity"], d_rule=g7_detached.outcome),
           notes="The verdict reads the paper's formula (the gate reads the inertial state, so the penalty reshapes it); the "
                 "detached reading is reported beside it and would give: " + str(g7_detached))
 print("G7:", g7, trans, "| detached reading:", g7_detached)
@@ -536,8 +546,7 @@ print("G7:", g7, trans, "| detached reading:", g7_detached)
 
 # %%
 distances = [1, 2, 4, 8, 16, 32, 56]
-recall_train = replace(train_cfg, steps=P.recall_steps, batch_size=32, seq_len=64, warmup=max(P.recall_steps // 15, 1),
-                       checkpoint_every=max(P.recall_steps // 4, 1), lr=3e-3)
+recall_train = replace(with_steps(train_cfg, P.recall_steps), batch_size=32, seq_len=64, lr=3e-3)
 probe_models = {"TGN": dict(mode="tgn"), "TGN, lambda = 0": dict(mode="tgn", lam=0.0), "Transformer": dict(mode="transformer"),
                 "GRU alone": dict(mode="inertial")}
 probe_slugs = dict(zip(probe_models, ("tgn", "tgn-lambda0", "transformer", "inertial")))
@@ -575,7 +584,7 @@ fig_recall = ch.figure(
 
 # %%
 mqar_settings = dict(seq_len=64, n_pairs=P.mqar_pairs, vocab_size=64)
-mqar_train = replace(recall_train, steps=P.mqar_steps, warmup=max(P.mqar_steps // 15, 1), checkpoint_every=max(P.mqar_steps // 4, 1))
+mqar_train = with_steps(recall_train, P.mqar_steps)
 mqar_bins = (0, 8, 16, 32, 64)
 mqar = {}
 for label, changes in probe_models.items():

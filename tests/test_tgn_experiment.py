@@ -136,3 +136,12 @@ def test_a_run_logs_periodic_validation_when_asked_and_keys_on_it(tmp_path):
     assert steps.tolist() == [2, 4] and np.all(np.isfinite(ce))
     with pytest.raises(ValueError, match="'validation' split"):
         run("tgn", MODEL, replace(TRAIN, lr=1e-4), TOKENS, tmp_path, progress=False, eval_every=2)
+
+
+def test_with_steps_gives_the_chapter_schedule_and_is_its_own_fixed_point():
+    cfg = experiment.with_steps(TRAIN, 300)
+    assert (cfg.steps, cfg.warmup, cfg.checkpoint_every) == (300, 20, 75) and cfg.lr == TRAIN.lr
+    assert experiment.with_steps(cfg, 300) == cfg  # the full-budget run is found again whichever path asks for it
+    assert experiment.with_steps(cfg, 10).warmup == 1
+    with pytest.raises(ValueError, match="steps=0"):
+        experiment.with_steps(cfg, 0)

@@ -10,8 +10,10 @@ _LAMBDAS = [1e-3, 3e-3, 1e-2, 3e-2, 1e-1, 3e-1, 1.0]
 def _check(p) -> None:
     if p.lambdas != sorted(set(p.lambdas)):
         raise KnobError(f"knob lambdas={p.lambdas!r}: list each lambda once, increasing")
-    if p.steps < 40:
-        raise KnobError(f"knob steps={p.steps!r} is not allowed: at least 40 (the trajectories are smoothed over 10 steps)")
+    for name in ("steps", "search_steps", "sweep_steps"):
+        if getattr(p, name) < 40:
+            raise KnobError(f"knob {name}={getattr(p, name)!r} is not allowed: at least 40 (the trajectories are smoothed over 10 steps)")
+
 
 
 KNOBS = ChapterKnobs("tgn", (
@@ -25,6 +27,10 @@ KNOBS = ChapterKnobs("tgn", (
          ci=128, full=512),
     Knob("steps", "int", "optimiser steps per run (the token budget is steps x batch_size x context)", unit="steps", low=1,
          high=10**7, ci=300, full=20000),
+    Knob("search_steps", "int", "optimiser steps of each learning-rate search run (capped at steps; the chosen rate is "
+         "then trained at steps for every seed)", unit="steps", low=1, high=10**7, ci=300, full=20000),
+    Knob("sweep_steps", "int", "optimiser steps of each run of the lambda sweep (capped at steps; the fixed-gate "
+         "baselines are trained at the same budget for comparison)", unit="steps", low=1, high=10**7, ci=300, full=20000),
     Knob("batch_size", "int", "sequences per step", low=1, high=4096, ci=16, full=32),
     Knob("learning_rates", "list[float]", "learning-rate search, the same for every model; the best on validation is kept",
          low=1e-7, high=1.0, ci=[3e-3], full=[3e-4, 6e-4, 1e-3]),

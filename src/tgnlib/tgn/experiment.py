@@ -58,6 +58,27 @@ class Run:
         return tuple(np.array(v, dtype=float) for v in zip(*picked)) if picked else (np.array([]), np.array([]))
 
 
+def with_steps(train_cfg: TrainConfig, steps: int) -> TrainConfig:
+    """``train_cfg`` for a run of ``steps`` steps, with the chapter's schedule: warm-up over the first
+    fifteenth, a checkpoint every quarter.
+
+    Parameters
+    ----------
+    train_cfg : TrainConfig
+    steps : int
+        At least 1.
+
+    Returns
+    -------
+    TrainConfig
+        So that ``with_steps(cfg, cfg.steps) == cfg`` for a configuration built this way: a run at the
+        full budget is then the same run (the same cache folder) whichever code path asks for it.
+    """
+    if steps < 1:
+        raise ValueError(f"steps={steps} must be >= 1")
+    return replace(train_cfg, steps=steps, warmup=max(steps // 15, 1), checkpoint_every=max(steps // 4, 1))
+
+
 def run_dir(root, name: str, model_cfg: TGNConfig, train_cfg: TrainConfig, data=None, eval_every: int = 0) -> Path:
     """``root/<name>-<8 hex digits>``: the digits fingerprint both configurations, the training data and
     the code a training run executes (``TRAINING_CODE``; :func:`tgnlib.cache.run_key`), so a run never
