@@ -59,7 +59,7 @@ if importlib.util.find_spec("tgnlib") is None:
     # !pip install -q --no-deps -r https://raw.githubusercontent.com/{REPO}/main/requirements-nodeps.txt
 
 # %% tags=["parameters"]
-scale = "ci"  # "ci": tiny models on offline Wikipedia text, 2 CPU cores; "full": WikiText-103 on a GPU
+scale = "ci"  # "ci": tiny models on offline Wikipedia text; "laptop": Shakespeare, 3 seeds x 3,000 steps (2 CPU cores, ~2 h); "full": WikiText-103 on a GPU
 seed = 0  # seeds the document split, the first TGN run and every baseline
 device = "auto"  # "auto" (CUDA when present), "cpu" or "cuda"
 output_dir = "tgn-output"  # figures/, results/ and runs/ (checkpoints; a rerun reuses or resumes them)

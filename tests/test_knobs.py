@@ -62,8 +62,10 @@ def test_papermill_strings_become_lists_and_dicts_with_integer_keys(tmp_path):
 def test_unknown_names_scales_seeds_and_folders_are_refused(tmp_path):
     with pytest.raises(KnobError, match=r"unknown parameter\(s\) \['no_such_knob'\]"):
         open_chapter("theory", namespace(tmp_path, no_such_knob=3))
-    with pytest.raises(KnobError, match=r"scale='laptop' is not available for chapter 'tgn'; choose one of \['ci', 'full'\]"):
-        open_chapter("tgn", namespace(tmp_path, scale="laptop"))
+    with pytest.raises(KnobError, match=r"scale='laptop' is not available for chapter 'x'; choose one of \['ci', 'full'\]"):
+        ChapterKnobs("x", (Knob("n", "int", "a", ci=1, full=2),)).resolve("laptop", {})
+    with pytest.raises(KnobError, match=r"scale='huge' is not available for chapter 'tgn'"):
+        open_chapter("tgn", namespace(tmp_path, scale="huge"))
     with pytest.raises(KnobError, match="seed=-1"):
         open_chapter("theory", namespace(tmp_path, seed=-1))
     blocker = tmp_path / "a-file"

@@ -1,4 +1,10 @@
-"""Knobs of chapter 2.5 (the Thermodynamic Gated Network, claims G1-G8)."""
+"""Knobs of chapter 2.5 (the Thermodynamic Gated Network, claims G1-G8).
+
+``laptop`` (about 2 hours on 2 CPU cores, measured): Shakespeare's plays (long documents), width 64, 2 blocks,
+context 256, 3,000 steps of 8 x 256 tokens (6.1M tokens) for 3 seeds of every model; the learning-rate
+search (3 rates per model) and the 8-point lambda sweep (both gate gradients) at 1,000 steps; recall and
+MQAR at 3,000 steps.
+"""
 
 from ..text import CORPORA
 from ..tokens import TOKENIZERS
@@ -17,33 +23,35 @@ def _check(p) -> None:
 
 
 KNOBS = ChapterKnobs("tgn", (
-    Knob("corpus", "str", "training text", choices=(*CORPORA, "wikitext-103"), ci="wiki-offline", full="wikitext-103"),
+    Knob("corpus", "str", "training text", choices=(*CORPORA, "wikitext-103"), ci="wiki-offline", laptop="shakespeare",
+         full="wikitext-103"),
     Knob("tokenizer", "str", "'bpe' (trained on the training split), 'bytes' or 'gpt2'", choices=TOKENIZERS, ci="bpe",
-         full="gpt2"),
+         laptop="bpe", full="gpt2"),
     Knob("d_model", "int", "width of the TGN; every baseline's width is chosen to match its parameter count", low=8,
-         high=8192, ci=64, full=512),
-    Knob("n_layers", "int", "blocks", low=1, high=128, ci=2, full=8),
+         high=8192, ci=64, laptop=64, full=512),
+    Knob("n_layers", "int", "blocks", low=1, high=128, ci=2, laptop=2, full=8),
     Knob("context", "int", "tokens per training sequence and per evaluation window", unit="tokens", low=8, high=16384,
-         ci=128, full=512),
+         ci=128, laptop=256, full=512),
     Knob("steps", "int", "optimiser steps per run (the token budget is steps x batch_size x context)", unit="steps", low=1,
-         high=10**7, ci=300, full=20000),
+         high=10**7, ci=300, laptop=3000, full=20000),
     Knob("search_steps", "int", "optimiser steps of each learning-rate search run (capped at steps; the chosen rate is "
-         "then trained at steps for every seed)", unit="steps", low=1, high=10**7, ci=300, full=20000),
+         "then trained at steps for every seed)", unit="steps", low=1, high=10**7, ci=300, laptop=1000, full=20000),
     Knob("sweep_steps", "int", "optimiser steps of each run of the lambda sweep (capped at steps; the fixed-gate "
-         "baselines are trained at the same budget for comparison)", unit="steps", low=1, high=10**7, ci=300, full=20000),
-    Knob("batch_size", "int", "sequences per step", low=1, high=4096, ci=16, full=32),
+         "baselines are trained at the same budget for comparison)", unit="steps", low=1, high=10**7, ci=300, laptop=1000,
+         full=20000),
+    Knob("batch_size", "int", "sequences per step", low=1, high=4096, ci=16, laptop=8, full=32),
     Knob("learning_rates", "list[float]", "learning-rate search, the same for every model; the best on validation is kept",
-         low=1e-7, high=1.0, ci=[3e-3], full=[3e-4, 6e-4, 1e-3]),
-    Knob("lam", "float", "gate penalty weight lambda of the main TGN runs", low=0, high=1e3, ci=0.01, full=0.01),
+         low=1e-7, high=1.0, ci=[3e-3], laptop=[1e-3, 2e-3, 4e-3], full=[3e-4, 6e-4, 1e-3]),
+    Knob("lam", "float", "gate penalty weight lambda of the main TGN runs", low=0, high=1e3, ci=0.01, laptop=0.01, full=0.01),
     Knob("n_seeds", "int", "training seeds of every model at its chosen learning rate (intervals, gate trajectories)",
-         low=1, high=100, ci=3, full=3),
+         low=1, high=100, ci=3, laptop=3, full=3),
     Knob("lambdas", "list[float]", "lambda sweep (increasing log grid; lambda 0 is always added)", low=1e-9, high=1e3,
-         ci=[1e-3, 1e-2, 1e-1, 1.0], full=_LAMBDAS),
+         ci=[1e-3, 1e-2, 1e-1, 1.0], laptop=_LAMBDAS, full=_LAMBDAS),
     Knob("eval_windows", "int", "evaluation windows per split; None: the whole split", low=1, high=10**7, nullable=True,
-         ci=256, full=None),
+         ci=256, laptop=None, full=None),
     Knob("recall_steps", "int", "training steps on the synthetic recall task", unit="steps", low=1, high=10**6, ci=600,
-         full=3000),
+         laptop=3000, full=3000),
     Knob("mqar_steps", "int", "training steps on multi-query associative recall (MQAR)", unit="steps", low=1, high=10**6,
-         ci=600, full=20000),
-    Knob("mqar_pairs", "int", "key-value pairs per MQAR sequence of 64 tokens", low=1, high=16, ci=4, full=8),
+         ci=600, laptop=3000, full=20000),
+    Knob("mqar_pairs", "int", "key-value pairs per MQAR sequence of 64 tokens", low=1, high=16, ci=4, laptop=4, full=8),
 ), check=_check)
