@@ -147,6 +147,22 @@ def test_recall_by_distance_reports_gates_at_query_and_elsewhere():
     assert res["accuracy"].shape == (3,) and ((res["accuracy"] >= 0) & (res["accuracy"] <= 1)).all()
     # a model that always predicts the value token it just saw as QUERY's target cannot exist untrained; accuracy ~ chance
     assert res["accuracy"].mean() < 0.5
+    assert res["gate_key"].shape == (2, 3) and np.allclose(res["gate_key"], expected, atol=1e-6)
+
+
+def test_recall_by_distance_reads_the_control_gate_at_the_key_marker():
+    from tgnlib.tgn.probe import recall_by_distance
+
+    task = RecallTask(seq_len=16, distances=[1, 4, 10], seed=0)
+    m = model(mode="tgn", vocab_size=task.vocab_size)
+    seen = {}
+    for block in m.blocks:  # a gate that opens exactly at the KEY marker
+        opener = block.gate.forward
+        block.gate.forward = lambda h, opener=opener: opener(h) + torch.where(seen["x"] == task.key, 9.0, -9.0).unsqueeze(-1)
+    real = m.forward
+    m.forward = lambda x, *a: (seen.update(x=x), real(x, *a))[1]
+    res = recall_by_distance(m, task, [1, 4, 10], n_per_distance=8)
+    assert np.all(res["gate_key"] > 0.99) and np.all(res["gate_query"] < 0.01)
 
 
 def test_log_binned_means():
@@ -213,14 +229,16 @@ def test_gate_probe_reads_the_block_whose_query_gate_is_highest():
 
     d = [1, 4, 16, 32]
     gq = np.array([[0.1, 0.1, 0.1, 0.1], [0.2, 0.4, 0.6, 0.8]])
-    p = gate_probe(d, [1.0, 1.0, 0.5, 0.0], gq, [0.05, 0.3], count=[1, 1, 3, 1])
-    assert p["block"] == 2 and p["rho"] == pytest.approx(1.0) and p["gate_query"] == pytest.approx(0.5)
-    assert p["gate_filler"] == 0.3 and p["long_accuracy"] == pytest.approx(1.5 / 4)  # weighted by the queries
-    assert gate_probe(d, [1.0] * 4, np.full((1, 4), 0.3), [0.1])["rho"] == 0.0  # a constant gate does not rise
+    control = np.array([[0.1] * 4, [0.3] * 4])
+    p = gate_probe(d, [1.0, 1.0, 0.5, 0.0], gq, control, [0.05, 0.25], count=[1, 1, 3, 1])
+    assert p["block"] == 2 and p["rho"] == pytest.approx(1.0) and p["gate_query"] == pytest.approx((0.2 + 0.4 + 1.8 + 0.8) / 6)
+    assert p["gate_control"] == pytest.approx(0.3) and p["gate_other"] == 0.25
+    assert p["long_accuracy"] == pytest.approx(1.5 / 4)  # weighted by the queries
+    assert gate_probe(d, [1.0] * 4, np.full((1, 4), 0.3), np.zeros((1, 4)), [0.1])["rho"] == 0.0  # a constant gate does not rise
     with pytest.raises(ValueError, match="distance >= 64"):
-        gate_probe(d, [1.0] * 4, gq, [0.1, 0.1], long_from=64)
+        gate_probe(d, [1.0] * 4, gq, control, [0.1, 0.1], long_from=64)
     with pytest.raises(ValueError, match="disagree"):
-        gate_probe(d[:3], [1.0] * 4, gq, [0.1, 0.1])
+        gate_probe(d, [1.0] * 4, gq, control[:, :3], [0.1, 0.1])
 
 
 def test_windowed_attention_is_the_banded_softmax_and_long_context_gain_counts_from_the_window():

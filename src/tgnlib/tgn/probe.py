@@ -65,10 +65,12 @@ def recall_by_distance(model: TGNLanguageModel, task, distances, n_per_distance:
     -------
     dict of numpy arrays, indexed by distance
         ``accuracy`` (argmax at QUERY equals the value), ``gate_query`` (n_layers, n_distances): mean
-        soft gate at QUERY; ``gate_filler`` (n_layers,): mean soft gate over all other positions.
+        soft gate at QUERY; ``gate_key`` (n_layers, n_distances): mean soft gate at KEY, the other rare
+        marker, which needs nothing distant (the control for ``gate_query``); ``gate_filler``
+        (n_layers,): mean soft gate over all positions but QUERY.
     """
     model.eval()
-    acc, gate_query, filler_sum, filler_n = [], [], 0.0, 0
+    acc, gate_query, gate_key, filler_sum, filler_n = [], [], [], 0.0, 0
     for d in distances:
         b = task.sample(n_per_distance, distance=int(d))
         out = model(b.inputs.to(next(model.parameters()).device))
@@ -77,12 +79,14 @@ def recall_by_distance(model: TGNLanguageModel, task, distances, n_per_distance:
         acc.append(float((pred == b.targets[rows, b.query_position]).float().mean()))
         gates = torch.stack([s.gate_soft for s in out.gates]).float().cpu()  # (L, B, T)
         gate_query.append(gates[:, rows, b.query_position].mean(1))
+        gate_key.append(gates[:, rows, b.query_position - 1 - b.distance].mean(1))  # KEY sits distance + 1 before QUERY
         is_query = torch.zeros_like(b.inputs, dtype=torch.bool)
         is_query[rows, b.query_position] = True
         filler_sum = filler_sum + gates[:, ~is_query].sum(1)
         filler_n += int((~is_query).sum())
     return {"distance": torch.as_tensor(list(distances)).numpy(), "accuracy": torch.tensor(acc).numpy(),
-            "gate_query": torch.stack(gate_query, 1).numpy(), "gate_filler": (filler_sum / filler_n).numpy()}
+            "gate_query": torch.stack(gate_query, 1).numpy(), "gate_key": torch.stack(gate_key, 1).numpy(),
+            "gate_filler": (filler_sum / filler_n).numpy()}
 
 
 @torch.no_grad()
@@ -156,9 +160,10 @@ def log_binned_means(x, y, lo: float, hi: float, n_bins: int = 12) -> tuple[np.n
     return (np.array([np.exp(np.log(x[which == b]).mean()) for b in bins]), np.array([y[which == b].mean() for b in bins]))
 
 
-def gate_probe(distance, accuracy, gate_query, gate_other, count=None, long_from: int = 16) -> dict:
-    """What a long-range probe says of a TGN's gate (claim G8): recall at long distances, and whether
-    the gate at the token that needs the distant one rises with distance and exceeds the gate elsewhere.
+def gate_probe(distance, accuracy, gate_query, gate_control, gate_other, count=None, long_from: int = 16) -> dict:
+    """What a long-range probe says of a TGN's gate (claim G8): recall at long distances; whether the
+    gate at the token that needs a distant one exceeds the gate at a control token of the same kind
+    that needs nothing distant; and whether it rises with distance.
 
     Parameters
     ----------
@@ -166,12 +171,13 @@ def gate_probe(distance, accuracy, gate_query, gate_other, count=None, long_from
         Dependency distance of each group (for distance bins: the bin's lower edge).
     accuracy : 1-d array, shape (n,)
         Recall accuracy of each group.
-    gate_query : array, shape (n_layers, n)
-        Mean soft gate at the query token, per block and group.
+    gate_query, gate_control : arrays, shape (n_layers, n)
+        Mean soft gate at the query token and at its control (e.g. the recall task's KEY marker, or
+        MQAR's first appearance of the same key), per block and group.
     gate_other : array, shape (n_layers,)
-        Mean soft gate at every other token, per block.
+        Mean soft gate at every other token, per block (reported, not compared).
     count : 1-d array, shape (n,), or None, default None
-        Queries per group (weights of the long-distance accuracy); None: equal.
+        Queries per group (weights of the long-distance accuracy and of the means); None: equal.
     long_from : int, default 16
         Groups at or beyond this distance make the long-distance accuracy.
 
@@ -180,22 +186,23 @@ def gate_probe(distance, accuracy, gate_query, gate_other, count=None, long_from
     dict
         ``block`` (1-based; the block whose query gate is highest on average), ``long_accuracy``,
         ``rho`` (Spearman correlation of that block's query gate with distance; 0 when the gate is
-        constant), ``gate_query`` (its mean over groups) and ``gate_filler`` (that block's gate elsewhere).
+        constant), and that block's ``gate_query``, ``gate_control`` and ``gate_other``.
     """
     distance, accuracy = np.asarray(distance, dtype=float), np.asarray(accuracy, dtype=float)
-    gate_query, gate_other = np.atleast_2d(np.asarray(gate_query, dtype=float)), np.asarray(gate_other, dtype=float)
+    gate_query = np.atleast_2d(np.asarray(gate_query, dtype=float))
+    gate_control, gate_other = np.atleast_2d(np.asarray(gate_control, dtype=float)), np.asarray(gate_other, dtype=float)
     count = np.ones_like(distance) if count is None else np.asarray(count, dtype=float)
-    if not (distance.shape == accuracy.shape == count.shape == gate_query.shape[1:]):
-        raise ValueError(f"distance {distance.shape}, accuracy {accuracy.shape}, count {count.shape} and gate_query "
-                         f"{gate_query.shape} (n_layers, n) disagree")
+    if not (distance.shape == accuracy.shape == count.shape == gate_query.shape[1:]) or gate_control.shape != gate_query.shape:
+        raise ValueError(f"distance {distance.shape}, accuracy {accuracy.shape}, count {count.shape}, gate_query "
+                         f"{gate_query.shape} and gate_control {gate_control.shape} (n_layers, n) disagree")
     long = distance >= long_from
     if not long.any():
         raise ValueError(f"no group at distance >= {long_from}; distances {distance.tolist()}")
     top = int(np.argmax(gate_query.mean(1)))
     rho = float(spearmanr(distance, gate_query[top])[0]) if np.ptp(gate_query[top]) > 0 else 0.0
     return {"block": top + 1, "long_accuracy": float(np.average(accuracy[long], weights=count[long])),
-            "rho": rho if np.isfinite(rho) else 0.0, "gate_query": float(gate_query[top].mean()),
-            "gate_filler": float(gate_other[top])}
+            "rho": rho if np.isfinite(rho) else 0.0, "gate_query": float(np.average(gate_query[top], weights=count)),
+            "gate_control": float(np.average(gate_control[top], weights=count)), "gate_other": float(gate_other[top])}
 
 
 def quantile_binned_means(x, y, n_bins: int = 10) -> tuple[np.ndarray, np.ndarray]:
