@@ -92,7 +92,7 @@ import pandas as pd
 from IPython.display import Markdown, display
 from scipy.stats import spearmanr
 
-from tgnlib.bootstrap import welch_interval
+from tgnlib.welch import welch_interval
 from tgnlib.chapter import open_chapter
 from tgnlib.display import PAGE_WIDTH_IN, format_table, use_book_style
 from tgnlib.ledger import chapter_summary

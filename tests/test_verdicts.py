@@ -394,7 +394,7 @@ def test_g4_both_readings_or_nothing():
 
 
 def _diff(d, half=0.01, n=3):
-    from tgnlib.bootstrap import Difference
+    from tgnlib.welch import Difference
 
     return Difference(d, d - half, d + half, n, n)
 

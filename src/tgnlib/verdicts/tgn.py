@@ -5,14 +5,14 @@ falling, an early point inside the learning-rate warm-up, a Transformer that doe
 recurrent models (attention does not pay), or a recall task the gated model does not solve, each
 makes the claim *not decided at this scale*. Seeds that disagree do too: with three seeds, "two of
 three" is noise, not a part. Comparisons between models use Welch 95% intervals over their seeds
-(:func:`tgnlib.bootstrap.welch_interval`) and hold only when the whole interval does.
+(:func:`tgnlib.welch.welch_interval`) and hold only when the whole interval does.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from ..bootstrap import Difference
+from ..welch import Difference
 from . import Verdict, not_decided, not_reproduced, partly, reproduced
 
 MIN_SEEDS = 3
@@ -189,10 +189,10 @@ def g5(pays: Difference, quality: dict, total_flop_ratio: dict, attention_flop_r
 
     Parameters
     ----------
-    pays : tgnlib.bootstrap.Difference
+    pays : tgnlib.welch.Difference
         Test loss of the Transformer minus the best recurrent baseline's, over seeds (nats; negative:
         attention pays).
-    quality : dict of str -> tgnlib.bootstrap.Difference
+    quality : dict of str -> tgnlib.welch.Difference
         Per hard-gated model: its test loss minus the Transformer's, over seeds (nats).
     total_flop_ratio, attention_flop_ratio : dict of str -> float
         Per hard-gated model: total forward FLOPs and attention FLOPs per token over the
@@ -241,11 +241,11 @@ def g6(early_gap: Difference, late_gap: Difference, transformer_lead: Difference
 
     Parameters
     ----------
-    early_gap : tgnlib.bootstrap.Difference
+    early_gap : tgnlib.welch.Difference
         TGN minus better recurrent baseline, smoothed training loss at the early point (nats).
-    late_gap : tgnlib.bootstrap.Difference
+    late_gap : tgnlib.welch.Difference
         TGN minus Transformer, final validation loss (nats).
-    transformer_lead : tgnlib.bootstrap.Difference
+    transformer_lead : tgnlib.welch.Difference
         Transformer minus better recurrent baseline, final validation loss (nats; negative: ahead).
     early_step, warmup_steps, window : int
 
