@@ -230,8 +230,8 @@ ax1.set(yscale="log", xlabel="normalised depth", ylabel="largest token norm / me
 ax2.set(xscale="log", yscale="log", xlabel="attention temperature T", ylabel="largest / median token norm", title="At the worst depth, against T")
 ax2.minorticks_off()
 ax2.set_xticks([0.25, 0.5, 1, 2, 4], labels=["1/4", "1/2", "1", "2", "4"])
-ax1.legend(ncol=2, loc="upper center", bbox_to_anchor=(0.5, -0.18))
-ax2.legend(loc="upper center", bbox_to_anchor=(0.5, -0.18))
+(h1, l1), (h2, l2) = ax1.get_legend_handles_labels(), ax2.get_legend_handles_labels()
+fig.legend(h1 + h2, l1 + [f"right: {label}" for label in l2], loc="outside lower center", ncol=2)
 fig_sink = ch.figure(fig, "l0_sinks", "Figure L1a",
                      "Attention-sink diagnostics: the ratio of the largest to the median token norm of the residual stream "
                      "(mean over sequences), by condition and depth (left) and against attention temperature (right).",
