@@ -33,11 +33,11 @@ KNOBS = ChapterKnobs("tgn", (
     Knob("context", "int", "tokens per training sequence and per evaluation window", unit="tokens", low=8, high=16384,
          ci=128, laptop=256, full=512),
     Knob("steps", "int", "optimiser steps per run (the token budget is steps x batch_size x context)", unit="steps", low=1,
-         high=10**7, ci=300, laptop=3000, full=20000),
+         high=10**7, ci=200, laptop=3000, full=20000),
     Knob("search_steps", "int", "optimiser steps of each learning-rate search run (capped at steps; the chosen rate is "
-         "then trained at steps for every seed)", unit="steps", low=1, high=10**7, ci=300, laptop=1000, full=20000),
+         "then trained at steps for every seed)", unit="steps", low=1, high=10**7, ci=200, laptop=1000, full=20000),
     Knob("sweep_steps", "int", "optimiser steps of each run of the lambda sweep (capped at steps; the fixed-gate "
-         "baselines are trained at the same budget for comparison)", unit="steps", low=1, high=10**7, ci=300, laptop=1000,
+         "baselines are trained at the same budget for comparison)", unit="steps", low=1, high=10**7, ci=200, laptop=1000,
          full=20000),
     Knob("batch_size", "int", "sequences per step", low=1, high=4096, ci=16, laptop=8, full=32),
     Knob("learning_rates", "list[float]", "learning-rate search, the same for every model; the best on validation is kept",
