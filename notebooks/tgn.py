@@ -672,23 +672,24 @@ print("Spearman rho(gate, attended distance) per block:", np.round(rhos, 3), "| 
 # %%
 long_acc = {label: float(recall[label]["accuracy"][np.array(distances) >= 16].mean()) for label in probe_models}
 mqar_long = {label: m["long_accuracy"] for label, m in mqar.items()}
-probes = {"recall task": [gate_probe(distances, res["accuracy"], res["gate_query"], res["gate_key"], res["gate_filler"])
-                          for res in recall_tgn],
+probes = {"recall task": [gate_probe(distances, res["accuracy"], res["gate_query"], res["gate_key"], res["gate_position"],
+                                     res["gate_filler"]) for res in recall_tgn],
           "MQAR": [gate_probe([lo for lo, *_ in m["by_distance"]], [a for *_, a, _ in m["by_distance"]], m["gate_query"],
-                              m["gate_first_key"], m["gate_other"], count=[c for *_, c in m["by_distance"]]) for m in mqar_tgn]}
+                              m["gate_first_key"], m["gate_position"], m["gate_other"], count=[c for *_, c in m["by_distance"]])
+                   for m in mqar_tgn]}
 display(format_table(pd.DataFrame([dict(probe=k, seed=ch.seed + i, **p) for k, seeds in probes.items() for i, p in enumerate(seeds)]),
                      f"What each probe says of the TGN's gate, per seed (lambda = {P.lam}; block = the block whose query gate is "
-                     "highest; control = KEY marker / first appearance of the key)",
+                     "highest; controls: the KEY marker / the key's first appearance, and other tokens at the query positions)",
                      {"seed": "{:.0f}", "block": "{:.0f}", "long_accuracy": "{:.2f}", "rho": "{:.2f}", "gate_query": "{:.3f}",
-                      "gate_control": "{:.3f}", "gate_other": "{:.3f}"}))
+                      "gate_control": "{:.3f}", "gate_position": "{:.3f}", "gate_other": "{:.3f}"}))
 display(Markdown(rule_text(rules.g8)))
 g8 = rules.g8(probes)
 ch.record("G8", verdict=g8, figure=fig_mqar, data=f"synthetic recall task and MQAR; {DATA}",
           summary="accuracy at distance >= 16, recall task / MQAR: TGN {r_tgn:.2f} / {m_tgn:.2f} (mean of {n} seeds), "
                   "TGN at lambda=0 {r_l0:.2f} / {m_l0:.2f}, "
                   "Transformer {r_tr:.2f} / {m_tr:.2f}, GRU {r_gru:.2f} / {m_gru:.2f} (chance 0.06 / {m_ch:.2f}); TGN (mean of "
-                  "{n} seeds) gate at the query vs its control, recall task {rq:.2f} vs {rf:.2f} (rho with distance {rrho:.2f}), MQAR "
-                  "{mq:.2f} vs {mf:.2f} (rho {mrho:.2f}); real text, Spearman per block of the gate with attended distance {text} and with the "
+                  "{n} seeds) gate at the query vs its controls (same kind / same position), recall task {rq:.2f} vs {rf:.2f} / {rp:.2f} "
+                  "(rho with distance {rrho:.2f}), MQAR {mq:.2f} vs {mf:.2f} / {mp:.2f} (rho {mrho:.2f}); real text, Spearman per block of the gate with attended distance {text} and with the "
                   "Transformer's loss gain from context beyond {short} tokens {text_gain}",
           measured=dict(r_tgn=float(np.mean([p["long_accuracy"] for p in probes["recall task"]])),
                         m_tgn=float(np.mean([p["long_accuracy"] for p in probes["MQAR"]])), r_l0=long_acc["TGN, lambda = 0"], m_l0=mqar_long["TGN, lambda = 0"],
@@ -696,7 +697,7 @@ ch.record("G8", verdict=g8, figure=fig_mqar, data=f"synthetic recall task and MQ
                         m_gru=mqar_long["GRU alone"], m_ch=mqar["TGN"]["chance"], n=P.n_seeds,
                         **{f"{pre}{key}": float(np.mean([p[field] for p in probes[probe]]))
                            for pre, probe in (("r", "recall task"), ("m", "MQAR"))
-                           for key, field in (("q", "gate_query"), ("f", "gate_control"), ("rho", "rho"))}, text=", ".join(f"{v:.2f}" for v in rhos),
+                           for key, field in (("q", "gate_query"), ("f", "gate_control"), ("p", "gate_position"), ("rho", "rho"))}, text=", ".join(f"{v:.2f}" for v in rhos),
                         short=short_window, text_gain=", ".join(f"{v:.2f}" for v in rhos_gain)))
 print("G8:", g8)
 

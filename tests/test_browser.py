@@ -82,7 +82,7 @@ def test_front_page_status_equals_the_ledger(page):
 
 
 # Chapters whose page still shows pandas' raw tables, and why; each entry must go when its page is clean.
-RAW_TABLES_PENDING = {"llm_rank": "its laptop record, which the book shows, predates format_table; it is re-recorded with issue 19"}
+RAW_TABLES_PENDING: dict[str, str] = {}
 
 
 @pytest.mark.parametrize("chapter", [c.split("/")[-1] for c in book.toc_notebooks(ROOT)])
@@ -98,9 +98,7 @@ def test_no_chapter_page_shows_a_raw_dataframe(chapter):
 
 
 # Chapters whose page still shows figures drawn wider than the page, and why; each entry must go when its page is clean.
-SMALL_TEXT_PENDING = {
-    "llm_rank": "its laptop record, which the book shows, predates the book style; it is re-recorded with issue 19",
-}
+SMALL_TEXT_PENDING: dict[str, str] = {}
 LEGIBLE_PX = 11.0  # smallest legible text as displayed, CSS px (about 8 pt)
 
 

@@ -87,6 +87,7 @@ def test_mqar_accuracy_reads_a_tgn_gate_at_the_queries_and_elsewhere():
     assert r["gate_query"].shape == (2, len(r["by_distance"])) and r["gate_other"].shape == (2,)
     assert np.all(r["gate_query"][0] > 0.99) and r["gate_other"][0] < 0.5  # keys open; the other tokens are mostly shut
     assert r["gate_first_key"].shape == r["gate_query"].shape and np.all(r["gate_first_key"][0] > 0.99)  # same tokens, first time
+    assert r["gate_position"].shape == r["gate_query"].shape and np.all(r["gate_position"][0] < 0.5)  # fillers at those positions
     assert np.all(r["gate_query"][1] < 0.01)
     transformer = TGNLanguageModel(TGNConfig(vocab_size=32, context=32, d_model=16, n_layers=1, n_heads=2, mode="transformer"))
     assert "gate_query" in mqar_accuracy(transformer, task, batches=1, batch_size=4)  # fixed gates (1) are gates too

@@ -230,15 +230,15 @@ def test_gate_probe_reads_the_block_whose_query_gate_is_highest():
     d = [1, 4, 16, 32]
     gq = np.array([[0.1, 0.1, 0.1, 0.1], [0.2, 0.4, 0.6, 0.8]])
     control = np.array([[0.1] * 4, [0.3] * 4])
-    p = gate_probe(d, [1.0, 1.0, 0.5, 0.0], gq, control, [0.05, 0.25], count=[1, 1, 3, 1])
+    p = gate_probe(d, [1.0, 1.0, 0.5, 0.0], gq, control, control / 2, [0.05, 0.25], count=[1, 1, 3, 1])
     assert p["block"] == 2 and p["rho"] == pytest.approx(1.0) and p["gate_query"] == pytest.approx((0.2 + 0.4 + 1.8 + 0.8) / 6)
-    assert p["gate_control"] == pytest.approx(0.3) and p["gate_other"] == 0.25
+    assert p["gate_control"] == pytest.approx(0.3) and p["gate_position"] == pytest.approx(0.15) and p["gate_other"] == 0.25
     assert p["long_accuracy"] == pytest.approx(1.5 / 4)  # weighted by the queries
-    assert gate_probe(d, [1.0] * 4, np.full((1, 4), 0.3), np.zeros((1, 4)), [0.1])["rho"] == 0.0  # a constant gate does not rise
+    assert gate_probe(d, [1.0] * 4, np.full((1, 4), 0.3), np.zeros((1, 4)), np.zeros((1, 4)), [0.1])["rho"] == 0.0  # constant
     with pytest.raises(ValueError, match="distance >= 64"):
-        gate_probe(d, [1.0] * 4, gq, control, [0.1, 0.1], long_from=64)
+        gate_probe(d, [1.0] * 4, gq, control, control, [0.1, 0.1], long_from=64)
     with pytest.raises(ValueError, match="disagree"):
-        gate_probe(d, [1.0] * 4, gq, control[:, :3], [0.1, 0.1])
+        gate_probe(d, [1.0] * 4, gq, control[:, :3], control[:, :3], [0.1, 0.1])
 
 
 def test_windowed_attention_is_the_banded_softmax_and_long_context_gain_counts_from_the_window():
@@ -274,3 +274,13 @@ def test_quantile_binned_means_follow_a_trend_in_equal_bins():
     assert len(xm) == 5 and np.all(np.diff(xm) > 0) and np.allclose(ym, 2 * xm + 1)
     with pytest.raises(ValueError, match="at least n_bins"):
         quantile_binned_means(x[:3], x[:3], n_bins=5)
+
+
+def test_position_matched_averages_the_other_tokens_at_each_query_position():
+    from tgnlib.tgn.probe import position_matched
+
+    gates = torch.arange(2 * 3 * 4, dtype=torch.float).view(2, 3, 4)  # (L, B, T): gate = 12 l + 4 b + t
+    pm = position_matched(gates, torch.tensor([[1], [1], [3]]))
+    # position 1 is a query in sequences 0 and 1: only sequence 2's token (4*2 + 1 = 9) is "other"; position 3: sequences 0, 1
+    assert pm.shape == (2, 3, 1) and pm[0, :, 0].tolist() == [9.0, 9.0, 5.0]
+    assert torch.isnan(position_matched(gates, torch.tensor([[0], [0], [0]]))).all()  # every sequence asks there

@@ -433,18 +433,19 @@ def test_g7_a_smooth_monotone_fall_is_not_a_transition():
 
 
 def test_g8_needs_recall_solved_by_the_gated_model_and_a_gate_above_its_control():
-    def probe(acc, rho, gq, gc, n=3):
-        return [dict(long_accuracy=acc, rho=rho, gate_query=gq, gate_control=gc)] * n
+    def probe(acc, rho, gq, gc, n=3, gp=0.1):
+        return [dict(long_accuracy=acc, rho=rho, gate_query=gq, gate_control=gc, gate_position=gp)] * n
 
     assert tgn.g8({"recall": probe(0.065, 0.9, 0.8, 0.1)}).outcome == D  # gate pattern while recall is at chance
     assert tgn.g8({"recall": probe(0.9, 0.9, 0.8, 0.1)}).outcome == R
     assert tgn.g8({"recall": probe(0.9, 0.1, 0.8, 0.1)}).outcome == P  # above its control, not rising with distance
     assert tgn.g8({"recall": probe(0.9, 0.9, 0.05, 0.1)}).outcome == N  # no higher than the control token
+    assert tgn.g8({"recall": probe(0.9, 0.9, 0.8, 0.1, gp=0.9)}).outcome == N  # a gate that only grows along the sequence
     assert tgn.g8({"recall": probe(0.9, 0.9, 0.8, 0.1, n=1)}).outcome == D  # one seed
     # an unsolved probe does not count; solved probes that disagree do not decide; nor do seeds
     assert tgn.g8({"recall": probe(0.9, 0.9, 0.8, 0.1), "mqar": probe(0.05, 0.0, 0.0, 0.1)}).outcome == R
     assert tgn.g8({"recall": probe(0.9, 0.9, 0.8, 0.1), "mqar": probe(0.9, 0.9, 0.0, 0.1)}).outcome == D
-    mixed = probe(0.9, 0.9, 0.8, 0.1)[:2] + [dict(long_accuracy=0.9, rho=0.9, gate_query=0.05, gate_control=0.1)]
+    mixed = probe(0.9, 0.9, 0.8, 0.1)[:2] + [dict(long_accuracy=0.9, rho=0.9, gate_query=0.05, gate_control=0.1, gate_position=0.1)]
     assert tgn.g8({"recall": mixed}).outcome == D
-    half = probe(0.9, 0.9, 0.8, 0.1)[:2] + [dict(long_accuracy=0.1, rho=0.9, gate_query=0.8, gate_control=0.1)]
+    half = probe(0.9, 0.9, 0.8, 0.1)[:2] + [dict(long_accuracy=0.1, rho=0.9, gate_query=0.8, gate_control=0.1, gate_position=0.1)]
     assert "some seeds solve" in tgn.g8({"recall": half}).reason

@@ -18,6 +18,8 @@ from dataclasses import dataclass
 
 import torch
 
+from .probe import position_matched
+
 IGNORE = -100
 
 
@@ -119,14 +121,16 @@ def mqar_accuracy(model, task: MQARTask, batches: int = 8, batch_size: int = 64,
         (``2 / V``: one value among V/2); for a model with gates also ``gate_query`` (n_layers,
         n_bins): mean soft gate at the queries of each non-empty bin, ``gate_first_key`` (n_layers,
         n_bins): at the first appearance of the same keys (the same tokens, with nothing to recall: the
-        control), and ``gate_other`` (n_layers,): mean soft gate at every position but the queries.
+        control), ``gate_position`` (n_layers, n_bins): of the other tokens at the queries' positions
+        (:func:`tgnlib.tgn.probe.position_matched`), and ``gate_other`` (n_layers,): mean soft gate at every
+        position but the queries.
     """
     was = getattr(model, "training", False)
     if hasattr(model, "eval"):
         model.eval()
     first = next(iter(model.parameters()), None) if hasattr(model, "parameters") else None
     device = first.device if first is not None else torch.device("cpu")
-    hits, dists, at_query, at_key, other_sum, other_n = [], [], [], [], 0.0, 0
+    hits, dists, at_query, at_key, at_position, other_sum, other_n = [], [], [], [], [], 0.0, 0
     for _ in range(batches):
         b = task.sample(batch_size)
         out = model(b.inputs.to(device))
@@ -139,6 +143,7 @@ def mqar_accuracy(model, task: MQARTask, batches: int = 8, batch_size: int = 64,
             at_query.append(gates[:, rows, b.query_position].flatten(1))  # (L, B * n_pairs), same order as hits
             first = 2 * torch.arange(task.n_pairs).expand(batch_size, -1)  # pair j's key first appears at 2j
             at_key.append(gates[:, rows, first].flatten(1))
+            at_position.append(position_matched(gates, b.query_position).flatten(1))
             is_query = torch.zeros_like(b.inputs, dtype=torch.bool)
             is_query[rows, b.query_position] = True
             other_sum = other_sum + gates[:, ~is_query].sum(1)
@@ -148,7 +153,8 @@ def mqar_accuracy(model, task: MQARTask, batches: int = 8, batch_size: int = 64,
     hit, dist = torch.cat(hits).float(), torch.cat(dists)
     gate_q = torch.cat(at_query, 1) if at_query else None
     gate_k = torch.cat(at_key, 1) if at_key else None
-    by, gate_by, key_by = [], [], []
+    gate_p = torch.cat(at_position, 1) if at_position else None
+    by, gate_by, key_by, pos_by = [], [], [], []
     for lo, hi in zip(bins[:-1], bins[1:]):
         m = (dist >= lo) & (dist < hi)
         if m.any():
@@ -156,10 +162,12 @@ def mqar_accuracy(model, task: MQARTask, batches: int = 8, batch_size: int = 64,
             if gate_q is not None:
                 gate_by.append(gate_q[:, m].mean(1))
                 key_by.append(gate_k[:, m].mean(1))
+                pos_by.append(gate_p[:, m].nanmean(1))
     long = dist >= long_from
     result = {"accuracy": float(hit.mean()), "long_accuracy": float(hit[long].mean()) if long.any() else float("nan"),
               "by_distance": by, "chance": 2 / task.vocab_size}
     if gate_q is not None:
         result.update(gate_query=torch.stack(gate_by, 1).numpy(), gate_first_key=torch.stack(key_by, 1).numpy(),
+                      gate_position=torch.stack(pos_by, 1).numpy(),
                       gate_other=(other_sum / other_n).numpy())
     return result

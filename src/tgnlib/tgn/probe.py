@@ -47,6 +47,28 @@ def gates_and_attended_distance(model: TGNLanguageModel, idx: torch.Tensor) -> t
     return torch.stack(gates), torch.stack(distances)
 
 
+def position_matched(gates: torch.Tensor, query_position: torch.Tensor) -> torch.Tensor:
+    """The mean gate of the *other* tokens at each query's position (over the batch): a control for a gate
+    that simply grows or shrinks along the sequence.
+
+    Parameters
+    ----------
+    gates : tensor, shape (n_layers, B, T)
+    query_position : long tensor, shape (B, n_queries)
+
+    Returns
+    -------
+    tensor, shape (n_layers, B, n_queries)
+        NaN where every sequence of the batch has a query at that position.
+    """
+    b, t = gates.shape[1:]
+    is_query = torch.zeros(b, t, dtype=torch.bool)
+    is_query[torch.arange(b)[:, None], query_position] = True
+    kept = (~is_query).float()
+    by_position = (gates * kept).sum(1) / kept.sum(0)  # (L, T); 0/0 = NaN where no other token sits there
+    return by_position[:, query_position]
+
+
 @torch.no_grad()
 def recall_by_distance(model: TGNLanguageModel, task, distances, n_per_distance: int = 256) -> dict:
     """Recall accuracy and gate values at the token that needs the long dependency, per distance.
@@ -66,11 +88,12 @@ def recall_by_distance(model: TGNLanguageModel, task, distances, n_per_distance:
     dict of numpy arrays, indexed by distance
         ``accuracy`` (argmax at QUERY equals the value), ``gate_query`` (n_layers, n_distances): mean
         soft gate at QUERY; ``gate_key`` (n_layers, n_distances): mean soft gate at KEY, the other rare
-        marker, which needs nothing distant (the control for ``gate_query``); ``gate_filler``
-        (n_layers,): mean soft gate over all positions but QUERY.
+        marker, which needs nothing distant (the control for ``gate_query``); ``gate_position``
+        (n_layers, n_distances): mean soft gate of the other tokens at QUERY's positions
+        (:func:`position_matched`); ``gate_filler`` (n_layers,): mean soft gate over all positions but QUERY.
     """
     model.eval()
-    acc, gate_query, gate_key, filler_sum, filler_n = [], [], [], 0.0, 0
+    acc, gate_query, gate_key, gate_pos, filler_sum, filler_n = [], [], [], [], 0.0, 0
     for d in distances:
         b = task.sample(n_per_distance, distance=int(d))
         out = model(b.inputs.to(next(model.parameters()).device))
@@ -80,12 +103,14 @@ def recall_by_distance(model: TGNLanguageModel, task, distances, n_per_distance:
         gates = torch.stack([s.gate_soft for s in out.gates]).float().cpu()  # (L, B, T)
         gate_query.append(gates[:, rows, b.query_position].mean(1))
         gate_key.append(gates[:, rows, b.query_position - 1 - b.distance].mean(1))  # KEY sits distance + 1 before QUERY
+        gate_pos.append(position_matched(gates, b.query_position[:, None]).nanmean((1, 2)))
         is_query = torch.zeros_like(b.inputs, dtype=torch.bool)
         is_query[rows, b.query_position] = True
         filler_sum = filler_sum + gates[:, ~is_query].sum(1)
         filler_n += int((~is_query).sum())
     return {"distance": torch.as_tensor(list(distances)).numpy(), "accuracy": torch.tensor(acc).numpy(),
             "gate_query": torch.stack(gate_query, 1).numpy(), "gate_key": torch.stack(gate_key, 1).numpy(),
+            "gate_position": torch.stack(gate_pos, 1).numpy(),
             "gate_filler": (filler_sum / filler_n).numpy()}
 
 
@@ -160,10 +185,11 @@ def log_binned_means(x, y, lo: float, hi: float, n_bins: int = 12) -> tuple[np.n
     return (np.array([np.exp(np.log(x[which == b]).mean()) for b in bins]), np.array([y[which == b].mean() for b in bins]))
 
 
-def gate_probe(distance, accuracy, gate_query, gate_control, gate_other, count=None, long_from: int = 16) -> dict:
+def gate_probe(distance, accuracy, gate_query, gate_control, gate_position, gate_other, count=None, long_from: int = 16) -> dict:
     """What a long-range probe says of a TGN's gate (claim G8): recall at long distances; whether the
     gate at the token that needs a distant one exceeds the gate at a control token of the same kind
-    that needs nothing distant; and whether it rises with distance.
+    that needs nothing distant, and the gate of other tokens at the same positions; and whether it
+    rises with distance.
 
     Parameters
     ----------
@@ -174,6 +200,8 @@ def gate_probe(distance, accuracy, gate_query, gate_control, gate_other, count=N
     gate_query, gate_control : arrays, shape (n_layers, n)
         Mean soft gate at the query token and at its control (e.g. the recall task's KEY marker, or
         MQAR's first appearance of the same key), per block and group.
+    gate_position : array, shape (n_layers, n)
+        Mean soft gate of the other tokens at the query positions (:func:`position_matched`).
     gate_other : array, shape (n_layers,)
         Mean soft gate at every other token, per block (reported, not compared).
     count : 1-d array, shape (n,), or None, default None
@@ -186,13 +214,15 @@ def gate_probe(distance, accuracy, gate_query, gate_control, gate_other, count=N
     dict
         ``block`` (1-based; the block whose query gate is highest on average), ``long_accuracy``,
         ``rho`` (Spearman correlation of that block's query gate with distance; 0 when the gate is
-        constant), and that block's ``gate_query``, ``gate_control`` and ``gate_other``.
+        constant), and that block's ``gate_query``, ``gate_control``, ``gate_position`` and ``gate_other``.
     """
     distance, accuracy = np.asarray(distance, dtype=float), np.asarray(accuracy, dtype=float)
     gate_query = np.atleast_2d(np.asarray(gate_query, dtype=float))
     gate_control, gate_other = np.atleast_2d(np.asarray(gate_control, dtype=float)), np.asarray(gate_other, dtype=float)
+    gate_position = np.atleast_2d(np.asarray(gate_position, dtype=float))
     count = np.ones_like(distance) if count is None else np.asarray(count, dtype=float)
-    if not (distance.shape == accuracy.shape == count.shape == gate_query.shape[1:]) or gate_control.shape != gate_query.shape:
+    if not (distance.shape == accuracy.shape == count.shape == gate_query.shape[1:]) or not (
+            gate_control.shape == gate_position.shape == gate_query.shape):
         raise ValueError(f"distance {distance.shape}, accuracy {accuracy.shape}, count {count.shape}, gate_query "
                          f"{gate_query.shape} and gate_control {gate_control.shape} (n_layers, n) disagree")
     long = distance >= long_from
@@ -202,7 +232,8 @@ def gate_probe(distance, accuracy, gate_query, gate_control, gate_other, count=N
     rho = float(spearmanr(distance, gate_query[top])[0]) if np.ptp(gate_query[top]) > 0 else 0.0
     return {"block": top + 1, "long_accuracy": float(np.average(accuracy[long], weights=count[long])),
             "rho": rho if np.isfinite(rho) else 0.0, "gate_query": float(np.average(gate_query[top], weights=count)),
-            "gate_control": float(np.average(gate_control[top], weights=count)), "gate_other": float(gate_other[top])}
+            "gate_control": float(np.average(gate_control[top], weights=count)),
+            "gate_position": float(np.average(gate_position[top], weights=count)), "gate_other": float(gate_other[top])}
 
 
 def quantile_binned_means(x, y, n_bins: int = 10) -> tuple[np.ndarray, np.ndarray]:

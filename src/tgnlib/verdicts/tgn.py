@@ -310,7 +310,7 @@ def g7(rate_at_zero: float, rate_at_largest: float, decades_10_90: float) -> Ver
 def _probe_outcome(seeds) -> str:
     # one solved probe over the TGN's seeds: "both", "selective" (above its control, not rising with distance),
     # "neither" (not above its control), or "mixed" (the seeds disagree)
-    selective = [p["gate_query"] > p["gate_control"] for p in seeds]
+    selective = [p["gate_query"] > max(p["gate_control"], p["gate_position"]) for p in seeds]
     rising = [p["rho"] > G8_RHO for p in seeds]
     if any(selective) and not all(selective):
         return "mixed"
@@ -331,19 +331,20 @@ def g8(probes: dict) -> Verdict:
     nothing about recall, so a probe counts only if the TGN solves it in every seed (accuracy at
     distance >= 16 at least 0.5); if it solves none, G8 is *not decided*. On a solved probe two
     things are read in the block where the query gate is highest: the gate at the token that needs
-    the distant one must exceed the gate at a *control* token of the same kind that needs nothing
+    the distant one must exceed two controls, the gate at a token of the same kind that needs nothing
     distant (the recall task's KEY marker; MQAR's first appearance of the same key), so that a gate
-    which merely opens on rare tokens does not pass; and it must rise with distance (Spearman rho >
-    0.5 over distances). *Reproduced* if both hold in every seed on every solved probe; *partly* if
-    the gate beats its control everywhere but does not rise with distance in any seed (the named
+    which merely opens on rare tokens does not pass, and the gate of the other tokens at the same
+    positions, so that a gate which merely grows along the sequence does not pass; and it must rise
+    with distance (Spearman rho > 0.5 over distances). *Reproduced* if both hold in every seed on every solved probe; *partly* if
+    the gate beats its controls everywhere but does not rise with distance in any seed (the named
     part: it opens where a distant token is needed); *not reproduced* if it does not beat its
-    control in any seed; *not decided* if seeds or probes disagree.
+    controls in any seed; *not decided* if seeds or probes disagree.
 
     Parameters
     ----------
     probes : dict of str -> sequence of dict
-        Per probe, per TGN seed: ``long_accuracy``, ``rho``, ``gate_query`` and ``gate_control``
-        (:func:`tgnlib.tgn.probe.gate_probe`).
+        Per probe, per TGN seed: ``long_accuracy``, ``rho``, ``gate_query``, ``gate_control`` and
+        ``gate_position`` (:func:`tgnlib.tgn.probe.gate_probe`).
 
     Returns
     -------
@@ -355,7 +356,8 @@ def g8(probes: dict) -> Verdict:
         return ", ".join(f"{p[key]:.2f}" for p in seeds)
 
     txt = "; ".join(f"{k}: recall at distance >= 16 {values(seeds, 'long_accuracy')}, query gate {values(seeds, 'gate_query')} "
-                    f"vs control {values(seeds, 'gate_control')}, rho {values(seeds, 'rho')}" for k, seeds in probes.items())
+                    f"vs controls {values(seeds, 'gate_control')} (same kind) and {values(seeds, 'gate_position')} (same position), "
+                    f"rho {values(seeds, 'rho')}" for k, seeds in probes.items())
     few = min(len(seeds) for seeds in probes.values())
     if few < MIN_SEEDS:
         return not_decided(f"{few} TGN seeds on a probe; need at least {MIN_SEEDS} ({txt})")
@@ -370,7 +372,7 @@ def g8(probes: dict) -> Verdict:
     if found == {"both"}:
         return reproduced(on)
     if found <= {"both", "selective"}:
-        return partly(f"the gate opens where a distant token is needed, above its control, but does not rise with distance {on}")
+        return partly(f"the gate opens where a distant token is needed, above both controls, but does not rise with distance {on}")
     if found == {"neither"}:
-        return not_reproduced(f"the gate is no higher at the query than at its control {on}")
+        return not_reproduced(f"the gate at the query is not above both of its controls {on}")
     return not_decided(f"the seeds or probes disagree ({', '.join(f'{k}: {v}' for k, v in outcomes.items())}) {on}")
