@@ -109,9 +109,9 @@ from tgnlib.tgn.evaluate import (compute_profile, count_parameters, evaluate, ga
                                  unigram_cross_entropy)
 from tgnlib.tgn.experiment import (best_learning_rate, describe_gate_trajectory, loss_drop_last_quarter, run, smooth,
                                    summarise_seeds, sweep_finals, transition_lambda, with_steps)
-from tgnlib.tgn.mqar import MQARTask, mqar_accuracy
-from tgnlib.tgn.probe import (gate_probe, gates_and_attended_distance, log_binned_means, long_context_gain, quantile_binned_means,
-                              recall_by_distance)
+from tgnlib.tgn.mqar import MQARTask
+from tgnlib.tgn.probe import (gate_probe, gates_and_attended_distance, log_binned_means, long_context_gain, mqar_accuracy,
+                              quantile_binned_means, recall_by_distance)
 from tgnlib.tgn.recall import RecallTask
 from tgnlib.tgn.train import TrainConfig
 from tgnlib.tokens import load_token_splits, windows

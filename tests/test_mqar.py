@@ -5,7 +5,8 @@ import pytest
 import torch
 from torch.nn import functional as F
 
-from tgnlib.tgn.mqar import IGNORE, MQARTask, mqar_accuracy
+from tgnlib.tgn.mqar import IGNORE, MQARTask
+from tgnlib.tgn.probe import mqar_accuracy
 
 
 def test_sequences_ask_for_every_key_and_score_only_the_values():

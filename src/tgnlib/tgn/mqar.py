@@ -10,6 +10,8 @@ Keys come from ``1 .. V/2 - 1`` and values from ``V/2 .. V - 1`` (token 0 is fil
 repetition within a sequence. Only the value after a repeated key is a target (the others are
 ``-100``, which ``cross_entropy`` ignores), so the task has no local signal at all: it is solved by
 recall or not at all. Distances spread uniformly over the sequence, so accuracy can be read by distance.
+The task generates training data (its code is part of a training run's cache key); what a trained model
+does on it is measured by :func:`tgnlib.tgn.probe.mqar_accuracy`.
 """
 
 from __future__ import annotations
@@ -17,8 +19,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import torch
-
-from .probe import position_matched
 
 IGNORE = -100
 
@@ -92,82 +92,3 @@ class MQARTask:
         """Inputs and targets, each (batch_size, seq_len): the interface :func:`~tgnlib.tgn.train.train` uses."""
         b = self.sample(batch_size)
         return b.inputs, b.targets
-
-
-@torch.no_grad()
-def mqar_accuracy(model, task: MQARTask, batches: int = 8, batch_size: int = 64, bins=(0, 16, 64, 256, 1 << 30),
-                  long_from: int = 16) -> dict:
-    """Recall accuracy of a model on fresh MQAR sequences, overall and by key-query distance, and, for a
-    TGN, its soft gate at the repeated keys (where the value must be recalled) and at every other token.
-
-    Parameters
-    ----------
-    model : callable
-        Maps inputs (B, T) to an object with ``.logits`` (B, T, V) and, for a TGN, ``.gates`` (a
-        :class:`~tgnlib.tgn.TGNLanguageModel`).
-    task : MQARTask
-        Its generator is advanced (use another seed than training's).
-    batches, batch_size : int
-    bins : sequence of int
-        Distance bin edges, ``[lo, hi)``.
-    long_from : int, default 16
-        Queries at least this far from their key make ``long_accuracy``.
-
-    Returns
-    -------
-    dict
-        ``accuracy`` (all queries), ``long_accuracy`` (queries at distance >= ``long_from``; nan if none),
-        ``by_distance`` (list of (lo, hi, accuracy, count)), ``chance``
-        (``2 / V``: one value among V/2); for a model with gates also ``gate_query`` (n_layers,
-        n_bins): mean soft gate at the queries of each non-empty bin, ``gate_first_key`` (n_layers,
-        n_bins): at the first appearance of the same keys (the same tokens, with nothing to recall: the
-        control), ``gate_position`` (n_layers, n_bins): of the other tokens at the queries' positions
-        (:func:`tgnlib.tgn.probe.position_matched`), and ``gate_other`` (n_layers,): mean soft gate at every
-        position but the queries.
-    """
-    was = getattr(model, "training", False)
-    if hasattr(model, "eval"):
-        model.eval()
-    first = next(iter(model.parameters()), None) if hasattr(model, "parameters") else None
-    device = first.device if first is not None else torch.device("cpu")
-    hits, dists, at_query, at_key, at_position, other_sum, other_n = [], [], [], [], [], 0.0, 0
-    for _ in range(batches):
-        b = task.sample(batch_size)
-        out = model(b.inputs.to(device))
-        pred = out.logits.argmax(-1).cpu()
-        hits.append((pred.gather(1, b.query_position) == b.targets.gather(1, b.query_position)).flatten())
-        dists.append(b.distance.flatten())
-        if getattr(out, "gates", None):
-            gates = torch.stack([s.gate_soft for s in out.gates]).float().cpu()  # (L, B, T)
-            rows = torch.arange(batch_size)[:, None]
-            at_query.append(gates[:, rows, b.query_position].flatten(1))  # (L, B * n_pairs), same order as hits
-            first = 2 * torch.arange(task.n_pairs).expand(batch_size, -1)  # pair j's key first appears at 2j
-            at_key.append(gates[:, rows, first].flatten(1))
-            at_position.append(position_matched(gates, b.query_position).flatten(1))
-            is_query = torch.zeros_like(b.inputs, dtype=torch.bool)
-            is_query[rows, b.query_position] = True
-            other_sum = other_sum + gates[:, ~is_query].sum(1)
-            other_n += int((~is_query).sum())
-    if was:
-        model.train()
-    hit, dist = torch.cat(hits).float(), torch.cat(dists)
-    gate_q = torch.cat(at_query, 1) if at_query else None
-    gate_k = torch.cat(at_key, 1) if at_key else None
-    gate_p = torch.cat(at_position, 1) if at_position else None
-    by, gate_by, key_by, pos_by = [], [], [], []
-    for lo, hi in zip(bins[:-1], bins[1:]):
-        m = (dist >= lo) & (dist < hi)
-        if m.any():
-            by.append((int(lo), int(min(hi, task.seq_len)), float(hit[m].mean()), int(m.sum())))
-            if gate_q is not None:
-                gate_by.append(gate_q[:, m].mean(1))
-                key_by.append(gate_k[:, m].mean(1))
-                pos_by.append(gate_p[:, m].nanmean(1))
-    long = dist >= long_from
-    result = {"accuracy": float(hit.mean()), "long_accuracy": float(hit[long].mean()) if long.any() else float("nan"),
-              "by_distance": by, "chance": 2 / task.vocab_size}
-    if gate_q is not None:
-        result.update(gate_query=torch.stack(gate_by, 1).numpy(), gate_first_key=torch.stack(key_by, 1).numpy(),
-                      gate_position=torch.stack(pos_by, 1).numpy(),
-                      gate_other=(other_sum / other_n).numpy())
-    return result

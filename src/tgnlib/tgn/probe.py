@@ -4,6 +4,9 @@ For every block and token, the soft gate ``g_t`` and the *mean attended distance
 attention row, ``sum_j A_tj (t - j)`` averaged over heads: how far back attention looks from token t.
 And, from a model with attention (the Transformer), how much each token's loss gains from long context
 (:func:`long_context_gain`): the tokens where a gate that serves long-range dependencies should open.
+And what trained models do on the synthetic probes: recall and gates by distance on the recall task
+(:func:`recall_by_distance`) and on MQAR (:func:`mqar_accuracy`), with the controls the gate is read
+against (:func:`position_matched`), summarised per probe by :func:`gate_probe`.
 """
 
 from __future__ import annotations
@@ -255,3 +258,82 @@ def quantile_binned_means(x, y, n_bins: int = 10) -> tuple[np.ndarray, np.ndarra
     order = np.argsort(x, kind="stable")
     parts = [p for p in np.array_split(order, n_bins) if len(p)]
     return np.array([x[p].mean() for p in parts]), np.array([y[p].mean() for p in parts])
+
+
+@torch.no_grad()
+def mqar_accuracy(model, task, batches: int = 8, batch_size: int = 64, bins=(0, 16, 64, 256, 1 << 30),
+                  long_from: int = 16) -> dict:
+    """Recall accuracy of a model on fresh MQAR sequences, overall and by key-query distance, and, for a
+    TGN, its soft gate at the repeated keys (where the value must be recalled) and at every other token.
+
+    Parameters
+    ----------
+    model : callable
+        Maps inputs (B, T) to an object with ``.logits`` (B, T, V) and, for a TGN, ``.gates`` (a
+        :class:`~tgnlib.tgn.TGNLanguageModel`).
+    task : tgnlib.tgn.mqar.MQARTask
+        Its generator is advanced (use another seed than training's).
+    batches, batch_size : int
+    bins : sequence of int
+        Distance bin edges, ``[lo, hi)``.
+    long_from : int, default 16
+        Queries at least this far from their key make ``long_accuracy``.
+
+    Returns
+    -------
+    dict
+        ``accuracy`` (all queries), ``long_accuracy`` (queries at distance >= ``long_from``; nan if none),
+        ``by_distance`` (list of (lo, hi, accuracy, count)), ``chance``
+        (``2 / V``: one value among V/2); for a model with gates also ``gate_query`` (n_layers,
+        n_bins): mean soft gate at the queries of each non-empty bin, ``gate_first_key`` (n_layers,
+        n_bins): at the first appearance of the same keys (the same tokens, with nothing to recall: the
+        control), ``gate_position`` (n_layers, n_bins): of the other tokens at the queries' positions
+        (:func:`tgnlib.tgn.probe.position_matched`), and ``gate_other`` (n_layers,): mean soft gate at every
+        position but the queries.
+    """
+    was = getattr(model, "training", False)
+    if hasattr(model, "eval"):
+        model.eval()
+    first = next(iter(model.parameters()), None) if hasattr(model, "parameters") else None
+    device = first.device if first is not None else torch.device("cpu")
+    hits, dists, at_query, at_key, at_position, other_sum, other_n = [], [], [], [], [], 0.0, 0
+    for _ in range(batches):
+        b = task.sample(batch_size)
+        out = model(b.inputs.to(device))
+        pred = out.logits.argmax(-1).cpu()
+        hits.append((pred.gather(1, b.query_position) == b.targets.gather(1, b.query_position)).flatten())
+        dists.append(b.distance.flatten())
+        if getattr(out, "gates", None):
+            gates = torch.stack([s.gate_soft for s in out.gates]).float().cpu()  # (L, B, T)
+            rows = torch.arange(batch_size)[:, None]
+            at_query.append(gates[:, rows, b.query_position].flatten(1))  # (L, B * n_pairs), same order as hits
+            first = 2 * torch.arange(task.n_pairs).expand(batch_size, -1)  # pair j's key first appears at 2j
+            at_key.append(gates[:, rows, first].flatten(1))
+            at_position.append(position_matched(gates, b.query_position).flatten(1))
+            is_query = torch.zeros_like(b.inputs, dtype=torch.bool)
+            is_query[rows, b.query_position] = True
+            other_sum = other_sum + gates[:, ~is_query].sum(1)
+            other_n += int((~is_query).sum())
+    if was:
+        model.train()
+    hit, dist = torch.cat(hits).float(), torch.cat(dists)
+    gate_q = torch.cat(at_query, 1) if at_query else None
+    gate_k = torch.cat(at_key, 1) if at_key else None
+    gate_p = torch.cat(at_position, 1) if at_position else None
+    by, gate_by, key_by, pos_by = [], [], [], []
+    for lo, hi in zip(bins[:-1], bins[1:]):
+        m = (dist >= lo) & (dist < hi)
+        if m.any():
+            by.append((int(lo), int(min(hi, task.seq_len)), float(hit[m].mean()), int(m.sum())))
+            if gate_q is not None:
+                gate_by.append(gate_q[:, m].mean(1))
+                key_by.append(gate_k[:, m].mean(1))
+                pos_by.append(gate_p[:, m].nanmean(1))
+    long = dist >= long_from
+    result = {"accuracy": float(hit.mean()), "long_accuracy": float(hit[long].mean()) if long.any() else float("nan"),
+              "by_distance": by, "chance": 2 / task.vocab_size}
+    if gate_q is not None:
+        result.update(gate_query=torch.stack(gate_by, 1).numpy(), gate_first_key=torch.stack(key_by, 1).numpy(),
+                      gate_position=torch.stack(pos_by, 1).numpy(),
+                      gate_other=(other_sum / other_n).numpy())
+    return result
