@@ -432,20 +432,26 @@ def test_g7_a_smooth_monotone_fall_is_not_a_transition():
     assert tgn.g7(0.6, 0.001, float("nan")).outcome == D
 
 
-def test_g8_needs_recall_solved_by_the_gated_model_and_a_gate_above_its_control():
+def test_g8_needs_a_probe_that_needs_attention_solved_by_the_gated_model_and_a_gate_above_its_controls():
     def probe(acc, rho, gq, gc, n=3, gp=0.1):
         return [dict(long_accuracy=acc, rho=rho, gate_query=gq, gate_control=gc, gate_position=gp)] * n
 
-    assert tgn.g8({"recall": probe(0.065, 0.9, 0.8, 0.1)}).outcome == D  # gate pattern while recall is at chance
-    assert tgn.g8({"recall": probe(0.9, 0.9, 0.8, 0.1)}).outcome == R
-    assert tgn.g8({"recall": probe(0.9, 0.1, 0.8, 0.1)}).outcome == P  # above its control, not rising with distance
-    assert tgn.g8({"recall": probe(0.9, 0.9, 0.05, 0.1)}).outcome == N  # no higher than the control token
-    assert tgn.g8({"recall": probe(0.9, 0.9, 0.8, 0.1, gp=0.9)}).outcome == N  # a gate that only grows along the sequence
-    assert tgn.g8({"recall": probe(0.9, 0.9, 0.8, 0.1, n=1)}).outcome == D  # one seed
+    gru = {"recall": 0.06}
+    assert tgn.g8({"recall": probe(0.065, 0.9, 0.8, 0.1)}, gru).outcome == D  # gate pattern while recall is at chance
+    assert tgn.g8({"recall": probe(0.9, 0.9, 0.8, 0.1)}, gru).outcome == R
+    assert tgn.g8({"recall": probe(0.9, 0.9, 0.8, 0.1)}, {"recall": 0.6}).outcome == D  # the GRU alone solves it: no attention needed
+    assert tgn.g8({"recall": probe(0.9, 0.1, 0.8, 0.1)}, gru).outcome == P  # above its controls, not rising with distance
+    assert tgn.g8({"recall": probe(0.9, 0.9, 0.05, 0.1)}, gru).outcome == N  # no higher than the control token
+    assert tgn.g8({"recall": probe(0.9, 0.9, 0.8, 0.1, gp=0.9)}, gru).outcome == N  # a gate that only grows along the sequence
+    assert tgn.g8({"recall": probe(0.9, 0.9, 0.8, 0.1, n=1)}, gru).outcome == D  # one seed
     # an unsolved probe does not count; solved probes that disagree do not decide; nor do seeds
-    assert tgn.g8({"recall": probe(0.9, 0.9, 0.8, 0.1), "mqar": probe(0.05, 0.0, 0.0, 0.1)}).outcome == R
-    assert tgn.g8({"recall": probe(0.9, 0.9, 0.8, 0.1), "mqar": probe(0.9, 0.9, 0.0, 0.1)}).outcome == D
+    both = {"recall": 0.06, "mqar": 0.03}
+    assert tgn.g8({"recall": probe(0.9, 0.9, 0.8, 0.1), "mqar": probe(0.05, 0.0, 0.0, 0.1)}, both).outcome == R
+    assert tgn.g8({"recall": probe(0.9, 0.9, 0.8, 0.1), "mqar": probe(0.9, 0.9, 0.0, 0.1)}, both).outcome == D
+    assert tgn.g8({"recall": probe(0.9, 0.9, 0.8, 0.1), "mqar": probe(0.9, 0.9, 0.0, 0.1)}, {"recall": 0.06, "mqar": 0.7}).outcome == R
     mixed = probe(0.9, 0.9, 0.8, 0.1)[:2] + [dict(long_accuracy=0.9, rho=0.9, gate_query=0.05, gate_control=0.1, gate_position=0.1)]
-    assert tgn.g8({"recall": mixed}).outcome == D
+    assert tgn.g8({"recall": mixed}, gru).outcome == D
     half = probe(0.9, 0.9, 0.8, 0.1)[:2] + [dict(long_accuracy=0.1, rho=0.9, gate_query=0.8, gate_control=0.1, gate_position=0.1)]
-    assert "some seeds solve" in tgn.g8({"recall": half}).reason
+    assert "some TGN seeds solve" in tgn.g8({"recall": half}, gru).reason
+    with pytest.raises(ValueError, match="recurrent_accuracy names"):
+        tgn.g8({"recall": half}, {"mqar": 0.1})

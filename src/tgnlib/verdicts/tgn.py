@@ -321,15 +321,16 @@ def _probe_outcome(seeds) -> str:
     return "selective" if not any(rising) else "mixed"
 
 
-def g8(probes: dict) -> Verdict:
+def g8(probes: dict, recurrent_accuracy: dict) -> Verdict:
     """G8: does the gate open for long-range dependencies and stay shut for local ones?
 
     Rule
     ----
     On synthetic probes where a token needs a distant one (the chapter's recall task, MQAR), over at
-    least three seeds of the TGN whose gate is read. The gate of a model that does not recall says
-    nothing about recall, so a probe counts only if the TGN solves it in every seed (accuracy at
-    distance >= 16 at least 0.5); if it solves none, G8 is *not decided*. On a solved probe two
+    least three seeds of the TGN whose gate is read. A probe counts only if it needs attention and
+    the TGN does it: the recurrent model alone must fail it (accuracy at distance >= 16 below 0.5;
+    a task the inertial stream solves alone says nothing about when attention is needed), and the
+    TGN must solve it in every seed (at least 0.5). If no probe counts, G8 is *not decided*. On a solved probe two
     things are read in the block where the query gate is highest: the gate at the token that needs
     the distant one must exceed two controls, the gate at a token of the same kind that needs nothing
     distant (the recall task's KEY marker; MQAR's first appearance of the same key), so that a gate
@@ -345,6 +346,9 @@ def g8(probes: dict) -> Verdict:
     probes : dict of str -> sequence of dict
         Per probe, per TGN seed: ``long_accuracy``, ``rho``, ``gate_query``, ``gate_control`` and
         ``gate_position`` (:func:`tgnlib.tgn.probe.gate_probe`).
+    recurrent_accuracy : dict of str -> float
+        Per probe, the accuracy at distance >= 16 of the recurrent model alone (the TGN's inertial
+        stream with the gate fixed at 0), trained the same way.
 
     Returns
     -------
@@ -361,11 +365,17 @@ def g8(probes: dict) -> Verdict:
     few = min(len(seeds) for seeds in probes.values())
     if few < MIN_SEEDS:
         return not_decided(f"{few} TGN seeds on a probe; need at least {MIN_SEEDS} ({txt})")
-    solved = {k: seeds for k, seeds in probes.items() if all(p["long_accuracy"] >= G8_SOLVED for p in seeds)}
-    split = [k for k, seeds in probes.items() if k not in solved and any(p["long_accuracy"] >= G8_SOLVED for p in seeds)]
+    if set(recurrent_accuracy) != set(probes):
+        raise ValueError(f"recurrent_accuracy names {sorted(recurrent_accuracy)}, probes {sorted(probes)}")
+    txt += "; recurrent model alone " + ", ".join(f"{k} {v:.2f}" for k, v in recurrent_accuracy.items())
+    needs = {k: seeds for k, seeds in probes.items() if recurrent_accuracy[k] < G8_SOLVED}
+    solved = {k: seeds for k, seeds in needs.items() if all(p["long_accuracy"] >= G8_SOLVED for p in seeds)}
+    split = [k for k, seeds in needs.items() if k not in solved and any(p["long_accuracy"] >= G8_SOLVED for p in seeds)]
     if not solved:
-        why = f"some seeds solve {', '.join(split)}, others do not" if split else "the TGN solves no probe"
-        return not_decided(f"{why} ({txt}); its gate pattern cannot show what recall needs")
+        why = [f"the recurrent model alone solves {', '.join(k for k in probes if k not in needs)}, so it needs no attention"
+               ] if len(needs) < len(probes) else []
+        why.append(f"some TGN seeds solve {', '.join(split)}, others do not" if split else "the TGN solves no probe that needs attention")
+        return not_decided(f"{'; '.join(why)} ({txt}); its gate pattern cannot show what recall needs")
     outcomes = {k: _probe_outcome(seeds) for k, seeds in solved.items()}
     found = set(outcomes.values())
     on = f"on {', '.join(solved)} ({txt})"
