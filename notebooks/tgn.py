@@ -483,7 +483,8 @@ print("G5:", g5, "| G6:", g6)
 # ## G7: lambda as a temperature
 #
 # The same TGN trained (above) at each $\lambda$ of a log grid, and at $\lambda = 0$, with the main run's
-# seed, learning rate and budget. Final gate rate (mean of the last 10 steps) and validation perplexity.
+# seed and learning rate, for `sweep_steps` steps (the GRU alone and the Transformer drawn beside it were
+# trained at the same budget). Final gate rate (mean of the last 10 steps) and validation perplexity.
 #
 # **Two gate gradients.** The paper writes the gate as $g_t = \sigma(w\cdot h^{inert}_t + b)$ and the loss as
 # CE $+\ \lambda\lVert g\rVert_1$ and says nothing of stopping gradients, so in its formula the penalty's
