@@ -21,7 +21,6 @@ def _check(p) -> None:
             raise KnobError(f"knob {name}={getattr(p, name)!r} is not allowed: at least 40 (the trajectories are smoothed over 10 steps)")
 
 
-
 KNOBS = ChapterKnobs("tgn", (
     Knob("corpus", "str", "training text", choices=(*CORPORA, "wikitext-103"), ci="wiki-offline", laptop="shakespeare",
          full="wikitext-103"),

@@ -221,13 +221,13 @@ def compute_profile(model: TGNLanguageModel, contexts, batch_size: int = 2, repe
     g = torch.Generator().manual_seed(seed)
     rows = []
     was = model.training
+    text = None if tokens is None else torch.as_tensor(np.asarray(tokens), dtype=torch.long)
     for t in contexts:
         if not 1 <= t <= model.cfg.context:
             raise ValueError(f"context {t} must lie in [1, {model.cfg.context}]")
-        if tokens is None:
+        if text is None:
             x = torch.randint(model.cfg.vocab_size, (batch_size, t), generator=g)
         else:
-            text = torch.as_tensor(np.asarray(tokens), dtype=torch.long)
             if len(text) < t:
                 raise ValueError(f"tokens has {len(text)} ids; context {t} needs at least that many")
             starts = torch.randint(len(text) - t + 1, (batch_size,), generator=g)

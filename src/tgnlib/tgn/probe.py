@@ -50,6 +50,13 @@ def gates_and_attended_distance(model: TGNLanguageModel, idx: torch.Tensor) -> t
     return torch.stack(gates), torch.stack(distances)
 
 
+def _query_mask(batch: int, length: int, query_position: torch.Tensor) -> torch.Tensor:
+    # (B, T) bool: True at each sequence's query positions (query_position is (B, n_queries))
+    is_query = torch.zeros(batch, length, dtype=torch.bool)
+    is_query[torch.arange(batch)[:, None], query_position] = True
+    return is_query
+
+
 def position_matched(gates: torch.Tensor, query_position: torch.Tensor) -> torch.Tensor:
     """The mean gate of the *other* tokens at each query's position (over the batch): a control for a gate
     that simply grows or shrinks along the sequence.
@@ -64,10 +71,7 @@ def position_matched(gates: torch.Tensor, query_position: torch.Tensor) -> torch
     tensor, shape (n_layers, B, n_queries)
         NaN where every sequence of the batch has a query at that position.
     """
-    b, t = gates.shape[1:]
-    is_query = torch.zeros(b, t, dtype=torch.bool)
-    is_query[torch.arange(b)[:, None], query_position] = True
-    kept = (~is_query).float()
+    kept = (~_query_mask(*gates.shape[1:], query_position)).float()
     by_position = (gates * kept).sum(1) / kept.sum(0)  # (L, T); 0/0 = NaN where no other token sits there
     return by_position[:, query_position]
 
@@ -107,10 +111,9 @@ def recall_by_distance(model: TGNLanguageModel, task, distances, n_per_distance:
         gate_query.append(gates[:, rows, b.query_position].mean(1))
         gate_key.append(gates[:, rows, b.query_position - 1 - b.distance].mean(1))  # KEY sits distance + 1 before QUERY
         gate_pos.append(position_matched(gates, b.query_position[:, None]).nanmean((1, 2)))
-        is_query = torch.zeros_like(b.inputs, dtype=torch.bool)
-        is_query[rows, b.query_position] = True
-        filler_sum = filler_sum + gates[:, ~is_query].sum(1)
-        filler_n += int((~is_query).sum())
+        other = ~_query_mask(*b.inputs.shape, b.query_position[:, None])
+        filler_sum = filler_sum + gates[:, other].sum(1)
+        filler_n += int(other.sum())
     return {"distance": torch.as_tensor(list(distances)).numpy(), "accuracy": torch.tensor(acc).numpy(),
             "gate_query": torch.stack(gate_query, 1).numpy(), "gate_key": torch.stack(gate_key, 1).numpy(),
             "gate_position": torch.stack(gate_pos, 1).numpy(),
@@ -310,10 +313,9 @@ def mqar_accuracy(model, task, batches: int = 8, batch_size: int = 64, bins=(0, 
             first = 2 * torch.arange(task.n_pairs).expand(batch_size, -1)  # pair j's key first appears at 2j
             at_key.append(gates[:, rows, first].flatten(1))
             at_position.append(position_matched(gates, b.query_position).flatten(1))
-            is_query = torch.zeros_like(b.inputs, dtype=torch.bool)
-            is_query[rows, b.query_position] = True
-            other_sum = other_sum + gates[:, ~is_query].sum(1)
-            other_n += int((~is_query).sum())
+            other = ~_query_mask(*b.inputs.shape, b.query_position)
+            other_sum = other_sum + gates[:, other].sum(1)
+            other_n += int(other.sum())
     if was:
         model.train()
     hit, dist = torch.cat(hits).float(), torch.cat(dists)
