@@ -145,3 +145,42 @@ def test_with_steps_gives_the_chapter_schedule_and_is_its_own_fixed_point():
     assert experiment.with_steps(cfg, 10).warmup == 1
     with pytest.raises(ValueError, match="steps=0"):
         experiment.with_steps(cfg, 0)
+
+
+def test_a_held_run_waits_for_its_owner_then_is_reused_not_retrained(tmp_path, monkeypatch):
+    import subprocess
+    import sys
+    import threading
+
+    out = run_dir(tmp_path, "tgn", MODEL, TRAIN, TOKENS)
+    owner = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    try:
+        lock = tmp_path / f"{out.name}.lock"
+        lock.write_text(f"{experiment.socket.gethostname()}:{owner.pid}")  # another live process trains this run
+        assert not experiment.run_is_free("tgn", MODEL, TRAIN, TOKENS, tmp_path)
+        done = threading.Event()
+        threading.Thread(target=lambda: (run("tgn", MODEL, TRAIN, TOKENS, tmp_path, progress=False), done.set()),
+                         daemon=True).start()
+        assert not done.wait(1.0)  # it waits while the owner lives
+        experiment.train(MODEL, TRAIN, TOKENS, out, progress=False)  # the owner finishes the run...
+        monkeypatch.setattr(experiment, "train", lambda *a, **k: pytest.fail("a run finished by its owner was trained again"))
+        lock.unlink()  # ...and releases it
+        assert done.wait(30)
+        assert not lock.exists() and not experiment.run_is_free("tgn", MODEL, TRAIN, TOKENS, tmp_path)
+    finally:
+        owner.kill()
+        owner.wait()
+
+
+def test_a_lock_left_by_a_dead_process_is_taken_over(tmp_path):
+    import subprocess
+    import sys
+
+    out = run_dir(tmp_path, "tgn", MODEL, TRAIN, TOKENS)
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()
+    lock = tmp_path / f"{out.name}.lock"
+    lock.write_text(f"{experiment.socket.gethostname()}:{dead.pid}")
+    assert experiment.run_is_free("tgn", MODEL, TRAIN, TOKENS, tmp_path) is False
+    r = run("tgn", MODEL, TRAIN, TOKENS, tmp_path, progress=False)
+    assert len(r.history) == 4 and (out / "model.pt").is_file() and not lock.exists()

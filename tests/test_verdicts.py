@@ -432,6 +432,13 @@ def test_g7_a_smooth_monotone_fall_is_not_a_transition():
     assert tgn.g7(0.6, 0.001, float("nan")).outcome == D
 
 
+def test_g7_reads_every_seed_at_lambda_zero():
+    assert tgn.g7([0.6, 0.7, 0.55], 0.001, 0.8).outcome == R
+    assert tgn.g7([0.2, 0.3, 0.1], 0.001, 0.8).outcome == N
+    v = tgn.g7([0.6, 0.3, 0.7], 0.001, 0.8)  # one seed shut at lambda = 0: the precondition is not settled
+    assert v.outcome == D and "seeds 0.300-0.700" in v.reason
+
+
 def test_g8_needs_a_probe_that_needs_attention_solved_by_the_gated_model_and_a_gate_above_its_controls():
     def probe(acc, rho, gq, gc, n=3, gp=0.1):
         return [dict(long_accuracy=acc, rho=rho, gate_query=gq, gate_control=gc, gate_position=gp)] * n

@@ -8,6 +8,10 @@ and the same learning-rate search (:func:`best_learning_rate`).
 
 from __future__ import annotations
 
+import contextlib
+import os
+import socket
+import time
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
@@ -110,6 +114,81 @@ def run_dir(root, name: str, model_cfg: TGNConfig, train_cfg: TrainConfig, data=
     return Path(root) / f"{name}-{key}"
 
 
+def _alive(owner: str) -> bool:
+    # a lock of another machine is taken as alive; on this machine, alive while its process is
+    host, _, pid = owner.rpartition(":")
+    if host != socket.gethostname():
+        return True
+    try:
+        os.kill(int(pid), 0)
+    except (ProcessLookupError, ValueError):
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+@contextlib.contextmanager
+def hold_run(out: Path, poll_s: float = 5.0):
+    """Hold the lock of run folder ``out`` (``<out>.lock``) while training into it.
+
+    Two processes sharing one run cache (a second notebook, a helper filling the cache ahead) must not
+    train the same folder at once: both would resume from one checkpoint and overwrite each other.
+    The lock is created atomically (``O_EXCL``) and names its owner ``host:pid``; a process that finds
+    the lock held waits until it is released, and takes over a lock whose owner process on this host
+    has died (its checkpoint then resumes the run).
+
+    Parameters
+    ----------
+    out : pathlib.Path
+        The run folder.
+    poll_s : float, default 5.0
+        Seconds between looks at a held lock.
+    """
+    lock = Path(f"{out}.lock")
+    lock.parent.mkdir(parents=True, exist_ok=True)
+    me, told = f"{socket.gethostname()}:{os.getpid()}", False
+    while True:
+        try:
+            fd = os.open(lock, os.O_CREAT | os.O_EXCL | os.O_WRONLY)
+        except FileExistsError:
+            try:
+                owner = lock.read_text()
+            except FileNotFoundError:
+                continue  # released between the two looks
+            if owner and not _alive(owner):
+                lock.unlink(missing_ok=True)  # its owner died: resume from the checkpoint it left
+                continue
+            if not told:
+                print(f"{out.name}: being trained by {owner or 'another process'}; waiting", flush=True)
+                told = True
+            time.sleep(poll_s)
+            continue
+        with os.fdopen(fd, "w") as f:
+            f.write(me)
+        break
+    try:
+        yield
+    finally:
+        lock.unlink(missing_ok=True)
+
+
+def run_is_free(name: str, model_cfg: TGNConfig, train_cfg: TrainConfig, data, root, eval_every: int = 0) -> bool:
+    """Whether the run :func:`run` would train is neither finished nor held by another process.
+
+    Parameters
+    ----------
+    name, model_cfg, train_cfg, data, root, eval_every :
+        As for :func:`run`.
+
+    Returns
+    -------
+    bool
+    """
+    out = run_dir(root, name, model_cfg, train_cfg, data, eval_every=eval_every)
+    return not (out / "model.pt").is_file() and not Path(f"{out}.lock").exists()
+
+
 def run(name: str, model_cfg: TGNConfig, train_cfg: TrainConfig, data, root, eval_splits: dict | None = None,
         eval_windows: int | None = None, device="cpu", progress: bool = True, eval_every: int = 0) -> Run:
     """Train (or reuse, or resume) one model, then evaluate it on each split of ``eval_splits``.
@@ -139,11 +218,14 @@ def run(name: str, model_cfg: TGNConfig, train_cfg: TrainConfig, data, root, eva
     Run
     """
     out = run_dir(root, name, model_cfg, train_cfg, data, eval_every=eval_every)
+    validation = (eval_splits or {}).get("validation") if eval_every else None
+    if eval_every and validation is None:
+        raise ValueError("eval_every needs a 'validation' split in eval_splits")
     if not (out / "model.pt").is_file():
-        validation = (eval_splits or {}).get("validation") if eval_every else None
-        if eval_every and validation is None:
-            raise ValueError("eval_every needs a 'validation' split in eval_splits")
-        train(model_cfg, train_cfg, data, out, device=device, progress=progress, validation=validation, eval_every=eval_every)
+        with hold_run(out):
+            if not (out / "model.pt").is_file():  # another process may have finished it while we waited
+                train(model_cfg, train_cfg, data, out, device=device, progress=progress, validation=validation,
+                      eval_every=eval_every)
     model, history = load_run(out, device=device)
     scores = {split: evaluate(model, tokens, train_cfg.seq_len, max_windows=eval_windows)
               for split, tokens in (eval_splits or {}).items()}

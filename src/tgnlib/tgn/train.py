@@ -139,7 +139,7 @@ def train(model_cfg: TGNConfig, train_cfg: TrainConfig, tokens, out_dir, device=
     if rank == 0:
         (out / "log.jsonl").write_text("".join(json.dumps(r) + "\n" for r in history))
         if len(history) == train_cfg.steps:
-            torch.save(model.state_dict(), out / "model.pt")
+            save_atomic(model.state_dict(), out / "model.pt")  # its presence marks the run finished: never half-written
     return history
 
 

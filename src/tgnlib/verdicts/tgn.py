@@ -273,23 +273,26 @@ def g6(early_gap: Difference, late_gap: Difference, transformer_lead: Difference
     return partly(f"catches the Transformer late, but {early} the recurrent baseline early ({txt})")
 
 
-def g7(rate_at_zero: float, rate_at_largest: float, decades_10_90: float) -> Verdict:
+def g7(rates_at_zero, rate_at_largest: float, decades_10_90: float) -> Verdict:
     """G7: is lambda a temperature with a phase transition?
 
     Rule
     ----
-    From the final gate rate over a lambda grid. Open at lambda = 0 means mean g >= 0.5; shut at the
-    largest lambda means mean g <= 1%. *Not decided* if the grid does not bracket the fall (the 90%
-    or 10% level of the fall is not crossed, or the gate is not shut at the largest lambda: extend
-    the grid). A transition, beyond the smooth monotone fall any L1 penalty gives, means the fall
-    from 90% to 10% of its range spans at most one decade of lambda. *Reproduced* if open at 0, shut
-    at the largest lambda and sharp; *not reproduced* otherwise. No *partly*: a monotone fall from
-    open to shut is what any L1 penalty on a sigmoid gate gives.
+    From the final gate rate over a lambda grid. Open at lambda = 0 means mean g >= 0.5 in every seed
+    trained at lambda = 0; shut at the largest lambda means mean g <= 1%. *Not reproduced* if no seed
+    is open at lambda = 0; *not decided* if the seeds disagree there, or if the grid does not bracket
+    the fall (the 90% or 10% level of the fall is not crossed, or the gate is not shut at the largest
+    lambda: extend the grid). A transition, beyond the smooth monotone fall any L1 penalty gives, means
+    the fall from 90% to 10% of its range spans at most one decade of lambda. *Reproduced* if open at
+    0, shut at the largest lambda and sharp; *not reproduced* otherwise. No *partly*: a monotone fall
+    from open to shut is what any L1 penalty on a sigmoid gate gives.
 
     Parameters
     ----------
-    rate_at_zero, rate_at_largest : float
-        Final gate rate at lambda = 0 and at the largest lambda.
+    rates_at_zero : float or sequence of float
+        Final gate rate at lambda = 0, one per seed.
+    rate_at_largest : float
+        Final gate rate at the largest lambda.
     decades_10_90 : float
         Decades of lambda between the 90% and 10% crossings (NaN when not crossed in the grid).
 
@@ -297,9 +300,13 @@ def g7(rate_at_zero: float, rate_at_largest: float, decades_10_90: float) -> Ver
     -------
     Verdict
     """
-    txt = f"gate rate {rate_at_zero:.3f} at lambda = 0, {rate_at_largest:.4f} at the largest lambda"
-    if rate_at_zero < 0.5:
+    zero = np.atleast_1d(np.asarray(rates_at_zero, dtype=float))
+    at_zero = f"{zero[0]:.3f}" if zero.size == 1 else f"{zero.mean():.3f} (seeds {zero.min():.3f}-{zero.max():.3f})"
+    txt = f"gate rate {at_zero} at lambda = 0, {rate_at_largest:.4f} at the largest lambda"
+    if (zero < 0.5).all():
         return not_reproduced(f"the gate is not open at lambda = 0 ({txt})")
+    if (zero < 0.5).any():
+        return not_decided(f"the seeds disagree on whether the gate is open at lambda = 0 ({txt})")
     if rate_at_largest > CLOSED or not np.isfinite(decades_10_90):
         return not_decided(f"the lambda grid does not bracket the fall ({txt}); extend the grid")
     if decades_10_90 <= G7_DECADES:
