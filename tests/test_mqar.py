@@ -92,3 +92,17 @@ def test_mqar_accuracy_reads_a_tgn_gate_at_the_queries_and_elsewhere():
     assert np.all(r["gate_query"][1] < 0.01)
     transformer = TGNLanguageModel(TGNConfig(vocab_size=32, context=32, d_model=16, n_layers=1, n_heads=2, mode="transformer"))
     assert "gate_query" in mqar_accuracy(transformer, task, batches=1, batch_size=4)  # fixed gates (1) are gates too
+
+
+def test_with_every_query_slot_taken_the_position_control_has_nothing_to_read():
+    from tgnlib.knobs import KnobError
+    from tgnlib.knobs.tgn import KNOBS
+    from tgnlib.tgn import TGNConfig, TGNLanguageModel
+
+    model = TGNLanguageModel(TGNConfig(vocab_size=32, context=32, d_model=16, n_layers=1, n_heads=2))
+    full = mqar_accuracy(model, MQARTask(32, 8, 32, seed=0), batches=1, batch_size=8)  # 8 pairs fill all 8 query slots
+    assert np.all(np.isnan(full["gate_position"]))
+    spare = mqar_accuracy(model, MQARTask(32, 7, 32, seed=0), batches=1, batch_size=8)  # one slot to spare
+    assert np.all(np.isfinite(spare["gate_position"]))
+    with pytest.raises(KnobError, match="mqar_pairs"):  # the chapter's 64-token sequences: 16 pairs would fill them
+        KNOBS.resolve("ci", {"mqar_pairs": 16})

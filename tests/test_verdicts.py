@@ -462,3 +462,5 @@ def test_g8_needs_a_probe_that_needs_attention_solved_by_the_gated_model_and_a_g
     assert "some TGN seeds solve" in tgn.g8({"recall": half}, gru).reason
     with pytest.raises(ValueError, match="recurrent_accuracy names"):
         tgn.g8({"recall": half}, {"mqar": 0.1})
+    with pytest.raises(ValueError, match="NaN"):  # a control it could not read must not pass silently
+        tgn.g8({"recall": probe(0.9, 0.9, 0.8, 0.1, gp=float("nan"))}, gru)

@@ -207,7 +207,9 @@ def gate_probe(distance, accuracy, gate_query, gate_control, gate_position, gate
         Mean soft gate at the query token and at its control (e.g. the recall task's KEY marker, or
         MQAR's first appearance of the same key), per block and group.
     gate_position : array, shape (n_layers, n)
-        Mean soft gate of the other tokens at the query positions (:func:`position_matched`).
+        Mean soft gate of the other tokens at the query positions (:func:`position_matched`); NaN
+        groups (no other token at those positions) are left out of its mean, and a ValueError is
+        raised if every group is NaN.
     gate_other : array, shape (n_layers,)
         Mean soft gate at every other token, per block (reported, not compared).
     count : 1-d array, shape (n,), or None, default None
@@ -235,11 +237,17 @@ def gate_probe(distance, accuracy, gate_query, gate_control, gate_position, gate
     if not long.any():
         raise ValueError(f"no group at distance >= {long_from}; distances {distance.tolist()}")
     top = int(np.argmax(gate_query.mean(1)))
+    # a group's position control is NaN where every sequence holds a query at its positions: no other token to read
+    read = np.isfinite(gate_position[top])
+    if not read.any():
+        raise ValueError("gate_position is NaN in every group: every query position holds a query in every sequence, "
+                         "so the position-matched control has no token to read (use fewer pairs or longer sequences)")
     rho = float(spearmanr(distance, gate_query[top])[0]) if np.ptp(gate_query[top]) > 0 else 0.0
     return {"block": top + 1, "long_accuracy": float(np.average(accuracy[long], weights=count[long])),
             "rho": rho if np.isfinite(rho) else 0.0, "gate_query": float(np.average(gate_query[top], weights=count)),
             "gate_control": float(np.average(gate_control[top], weights=count)),
-            "gate_position": float(np.average(gate_position[top], weights=count)), "gate_other": float(gate_other[top])}
+            "gate_position": float(np.average(gate_position[top][read], weights=count[read])),
+            "gate_other": float(gate_other[top])}
 
 
 def quantile_binned_means(x, y, n_bins: int = 10) -> tuple[np.ndarray, np.ndarray]:

@@ -317,6 +317,9 @@ def g7(rates_at_zero, rate_at_largest: float, decades_10_90: float) -> Verdict:
 def _probe_outcome(seeds) -> str:
     # one solved probe over the TGN's seeds: "both", "selective" (above its control, not rising with distance),
     # "neither" (not above its control), or "mixed" (the seeds disagree)
+    for p in seeds:  # max() with a NaN control would silently drop that control
+        if not np.all(np.isfinite([p["gate_query"], p["gate_control"], p["gate_position"]])):
+            raise ValueError(f"a gate reading is NaN: {p}")
     selective = [p["gate_query"] > max(p["gate_control"], p["gate_position"]) for p in seeds]
     rising = [p["rho"] > G8_RHO for p in seeds]
     if any(selective) and not all(selective):
