@@ -241,7 +241,8 @@ def test_gate_probe_reads_the_block_whose_query_gate_is_highest():
         gate_probe(d, [1.0] * 4, gq, control[:, :3], control[:, :3], [0.1, 0.1])
     # the position control leaves out groups it could not read, and refuses when it read none
     some = np.array([[0.2] * 4, [np.nan, 0.1, 0.1, 0.4]])
-    assert gate_probe(d, [1.0] * 4, gq, control, some, [0.1, 0.1], count=[5, 1, 1, 2])["gate_position"] == pytest.approx((0.1 + 0.1 + 2 * 0.4) / 4)
+    read = gate_probe(d, [1.0] * 4, gq, control, some, [0.1, 0.1], count=[5, 1, 1, 2])
+    assert read["gate_position"] == pytest.approx((0.1 + 0.1 + 2 * 0.4) / 4)
     with pytest.raises(ValueError, match="no token to read"):
         gate_probe(d, [1.0] * 4, gq, control, np.full((2, 4), np.nan), [0.1, 0.1])
 
