@@ -50,6 +50,21 @@ def test_hide_is_idempotent(tmp_path):
     assert book.hide_injected_parameters(path) == 0
 
 
+def test_progress_writes_collapse_to_what_a_terminal_shows(tmp_path):
+    path = tiny_notebook(tmp_path / "p.ipynb", [("a = 1", [])])
+    nb = nbformat.read(path, as_version=4)
+    nb.cells[0].outputs = [nbformat.v4.new_output("stream", name="stderr", text=t)
+                           for t in ("\rbar  0%", "\rbar 50%", "\rbar 100%", "\n")] + [
+        nbformat.v4.new_output("stream", name="stdout", text="done\nkept\r\n"),
+        nbformat.v4.new_output("execute_result", data={"text/plain": "1"}, execution_count=1),
+        nbformat.v4.new_output("stream", name="stderr", text="late\n")]
+    nbformat.write(nb, path)
+    assert book.collapse_progress(path) == 3
+    outs = nbformat.read(path, as_version=4).cells[0].outputs
+    assert [o.get("text") for o in outs] == ["bar 100%\n", "done\nkept\n", None, "late\n"]
+    assert book.collapse_progress(path) == 0
+
+
 def test_bad_build_arguments_are_named():
     with pytest.raises(ValueError, match="scale='big'"):
         book.build(scale="big", root=ROOT)

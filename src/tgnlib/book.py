@@ -194,6 +194,46 @@ def hide_injected_parameters(path) -> int:
     return count
 
 
+def collapse_progress(path) -> int:
+    """Merge each cell's runs of stream outputs and keep only what a terminal would show of them.
+
+    papermill saves every write of a progress bar (tqdm redraws its line after a carriage return) as
+    its own output, so a notebook that trains for an hour carries tens of thousands of them (18 MB for
+    chapter 2.5's ``laptop`` run). Consecutive outputs of the same stream are joined, and in each line
+    only the text after its last carriage return is kept (the bar's final state), as a terminal shows it.
+
+    Parameters
+    ----------
+    path : path
+        An executed notebook; rewritten in place.
+
+    Returns
+    -------
+    int
+        Number of stream outputs removed by merging.
+    """
+    nb = nbformat.read(path, as_version=4)
+    removed = 0
+    for cell in nb.cells:
+        merged = []
+        for out in cell.get("outputs", []):
+            if (out.output_type == "stream" and merged and merged[-1].output_type == "stream"
+                    and merged[-1].name == out.name):
+                merged[-1].text += out.text
+                removed += 1
+            else:
+                merged.append(out)
+        for out in merged:
+            if out.output_type == "stream":
+                # the last non-empty piece of each line: "abc\r" still shows "abc" on a terminal
+                out.text = "\n".join(next((p for p in reversed(line.split("\r")) if p), "")
+                                     for line in out.text.split("\n"))
+        if "outputs" in cell:
+            cell.outputs = merged
+    nbformat.write(nb, path)
+    return removed
+
+
 def execute_notebook(source, destination, parameters: dict, cwd=None) -> Path:
     """Execute one notebook with papermill, failing with the notebook and cell named.
 
@@ -234,6 +274,7 @@ def execute_notebook(source, destination, parameters: dict, cwd=None) -> Path:
             f"The partly executed notebook is {destination}."
         ) from None
     hide_injected_parameters(destination)
+    collapse_progress(destination)
     return destination
 
 
