@@ -1,5 +1,6 @@
 """Records: provenance required, commits checked, staleness from git, the largest scale rendered, ci still executed."""
 
+import ast
 import json
 import shutil
 import subprocess
@@ -73,6 +74,33 @@ def test_editing_a_library_file_the_chapter_imports_makes_it_stale(repo):
     assert records.stale_files(repo, rec) == ["src/tgnlib/kernels.py"]
     git(repo, "-c", "user.email=t@t", "-c", "user.name=t", "commit", "-qam", "change")
     assert "src/tgnlib/kernels.py" in records.stale_files(repo, rec)  # committed later: still stale
+
+
+def test_a_knob_file_is_stale_only_where_the_records_scale_changed(repo):
+    rec = records.load_record(make_record(repo), repo)  # a laptop record of theory
+    knobs = repo / "src" / "tgnlib" / "knobs" / "theory.py"
+    source = knobs.read_text(encoding="utf-8")
+    tree = ast.parse(source)
+    call = next(n for n in ast.walk(tree) if isinstance(n, ast.Call) and getattr(n.func, "id", "") == "Knob"
+                and any(k.arg == "ci" for k in n.keywords))
+    ci = next(k for k in call.keywords if k.arg == "ci")
+    segment = ast.get_source_segment(source, ci)
+    knobs.write_text(source.replace(segment, "ci=UNSET", 1) + "\n# a comment\n", encoding="utf-8")
+    assert records.stale_files(repo, rec) == []  # only the ci preset (and a comment) changed
+    laptop = next(k for k in call.keywords if k.arg == "laptop")
+    knobs.write_text(source.replace(ast.get_source_segment(source, laptop), "laptop=UNSET", 1), encoding="utf-8")
+    assert records.stale_files(repo, rec) == ["src/tgnlib/knobs/theory.py"]
+    knobs.write_text(source.replace("KNOBS = ", "EXTRA = 1\nKNOBS = ", 1), encoding="utf-8")
+    assert records.stale_files(repo, rec) == ["src/tgnlib/knobs/theory.py"]  # anything but another scale's preset counts
+
+
+def test_knob_view_drops_only_other_scales():
+    src = 'Knob("n", "int", "m", low=1, ci=2, laptop=3, full=4)'
+    assert records.knob_view(src, "laptop") == records.knob_view(src.replace("ci=2", "ci=9").replace("full=4", "full=5"), "laptop")
+    assert records.knob_view(src, "laptop") != records.knob_view(src.replace("laptop=3", "laptop=8"), "laptop")
+    assert records.knob_view(src, "laptop") != records.knob_view(src.replace("low=1", "low=0"), "laptop")
+    with pytest.raises(records.RecordError, match="scale='tiny'"):
+        records.knob_view(src, "tiny")
 
 
 def test_bad_records_are_refused(repo):

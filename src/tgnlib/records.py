@@ -6,8 +6,8 @@ kept), ``results/<ID>.json`` (the ledger's schema), ``figures/<chapter>/*.png`` 
 so the commit says exactly what ran); :func:`load_record` refuses a record without provenance, with a
 commit that is not in the history, or whose results fail the ledger's checks. A record is **stale**
 when the chapter's notebook, or a library file it imports, changed after the record's commit
-(:func:`stale_files`, asked of git). The book renders each chapter's largest record and the ledger
-shows every scale's verdicts (:mod:`tgnlib.book`, :mod:`tgnlib.ledger`).
+(:func:`stale_files`, asked of git; a knob declaration only where it changed at the record's scale).
+The book renders each chapter's largest record and the ledger shows every scale's verdicts (:mod:`tgnlib.book`, :mod:`tgnlib.ledger`).
 
 Command line (what ``make record CHAPTER=theory SCALE=laptop`` runs)::
 
@@ -172,7 +172,9 @@ NOT_NUMBERS = ("src/tgnlib/ledger.py",)
 def stale_files(root, record: Record) -> list[str]:
     """Files among the chapter's notebook and library files that changed since the record's commit.
 
-    Every file the chapter imports counts, except :data:`NOT_NUMBERS`.
+    Every file the chapter imports counts, except :data:`NOT_NUMBERS`; the chapter's knob
+    declaration counts only where it changed at the record's scale (:func:`knob_view`), so a new
+    ci preset leaves a laptop record current.
 
     Parameters
     ----------
@@ -187,10 +189,59 @@ def stale_files(root, record: Record) -> list[str]:
     """
     files = sorted((set(library_files(root, record.chapter)) | set(record.provenance.get("library_files", [])))
                    - set(NOT_NUMBERS))
-    out = _git(root, "diff", "--name-only", record.provenance["commit"], "--", *files)
+    commit = record.provenance["commit"]
+    out = _git(root, "diff", "--name-only", commit, "--", *files)
     if out.returncode != 0:
-        raise RecordError(f"git cannot compare with the record's commit {record.provenance['commit']}: {out.stderr.strip()}")
-    return sorted(line for line in out.stdout.splitlines() if line)
+        raise RecordError(f"git cannot compare with the record's commit {commit}: {out.stderr.strip()}")
+    changed = sorted(line for line in out.stdout.splitlines() if line)
+    return [f for f in changed if not (f.startswith(KNOB_FILES) and _same_knobs_at(root, f, commit, record.scale))]
+
+
+# A chapter's knob declaration holds every scale's preset; changing the ci preset (to keep CI fast) cannot
+# change a laptop record's numbers, so a knob file counts as changed only where it differs at the record's scale.
+KNOB_FILES = "src/tgnlib/knobs/"
+
+
+def knob_view(source: str, scale: str) -> str:
+    """A knob declaration as seen from one scale: the module with every other scale's preset removed.
+
+    Each ``Knob(...)`` call loses its keyword arguments that name another scale (``ci=``,
+    ``laptop=``, ``full=``); everything else (kinds, bounds, choices, the cross-knob check, this
+    scale's values) stays. Two sources with equal views run a chapter identically at ``scale``.
+
+    Parameters
+    ----------
+    source : str
+        Python source of a ``tgnlib.knobs.<chapter>`` module.
+    scale : str
+        One of ``ci``, ``laptop``, ``full``.
+
+    Returns
+    -------
+    str
+        A canonical dump of the pruned syntax tree (comments and layout do not count).
+    """
+    from .knobs import SCALE_NAMES
+
+    if scale not in SCALE_NAMES:
+        raise RecordError(f"scale={scale!r} is not one of {SCALE_NAMES}")
+    tree = ast.parse(source)
+    others = set(SCALE_NAMES) - {scale}
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Call) and getattr(node.func, "id", getattr(node.func, "attr", None)) == "Knob":
+            node.keywords = [k for k in node.keywords if k.arg not in others]
+    return ast.dump(tree)
+
+
+def _same_knobs_at(root, path: str, commit: str, scale: str) -> bool:
+    before = _git(root, "show", f"{commit}:{path}")
+    now = Path(root) / path
+    if before.returncode != 0 or not now.is_file():
+        return False  # added or removed since the record: a change
+    try:
+        return knob_view(before.stdout, scale) == knob_view(now.read_text(encoding="utf-8"), scale)
+    except SyntaxError:
+        return False
 
 
 def _machine() -> dict:
