@@ -30,7 +30,7 @@ KNOBS = ChapterKnobs("brain", (
     Knob("quantiles", "list[float]", "distance quantiles separating long- from short-range connections", low=0, high=1,
          ci=[0.33, 0.5, 0.67], laptop=[0.33, 0.5, 0.67], full=[0.33, 0.5, 0.67]),
     Knob("n_seeds", "int", "simulated runs per induction and of the sham (the lag CI is over these)", unit="runs", low=2, high=10000,
-         ci=12, laptop=40, full=50),
+         ci=6, laptop=40, full=50),
     Knob("inductions", "list[str]", "ramps: 'long-range' (the paper's mechanism); controls 'global', 'global-up', "
          "'bifurcation' (the sham, no ramp, always runs)",
          choices=INDUCTIONS, ci=list(INDUCTIONS), laptop=list(INDUCTIONS), full=list(INDUCTIONS)),

@@ -52,10 +52,10 @@ KNOBS = ChapterKnobs("tgn", (
          ci=[1e-3, 1e-2, 1e-1, 1.0], laptop=_LAPTOP_LAMBDAS, full=_LAMBDAS),
     Knob("eval_windows", "int", "evaluation windows per split; None: the whole split", low=1, high=10**7, nullable=True,
          ci=256, laptop=None, full=None),
-    Knob("recall_steps", "int", "training steps on the synthetic recall task", unit="steps", low=1, high=10**6, ci=600,
+    Knob("recall_steps", "int", "training steps on the synthetic recall task", unit="steps", low=1, high=10**6, ci=400,
          laptop=2000, full=3000),
     Knob("mqar_steps", "int", "training steps on multi-query associative recall (MQAR)", unit="steps", low=1, high=10**6,
-         ci=600, laptop=2000, full=20000),
+         ci=400, laptop=2000, full=20000),
     Knob("mqar_pairs", "int", "key-value pairs per MQAR sequence of 64 tokens (enough that a recurrent state cannot hold "
          "them all, else the probe needs no attention; at most 15, so that the query region keeps free slots: at 16 "
          "every slot holds a query in every sequence and G8's position-matched control has no token to read)", low=1,
