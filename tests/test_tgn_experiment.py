@@ -184,3 +184,42 @@ def test_a_lock_left_by_a_dead_process_is_taken_over(tmp_path):
     assert experiment.run_is_free("tgn", MODEL, TRAIN, TOKENS, tmp_path) is False
     r = run("tgn", MODEL, TRAIN, TOKENS, tmp_path, progress=False)
     assert len(r.history) == 4 and (out / "model.pt").is_file() and not lock.exists()
+
+
+def test_another_hosts_lock_is_waited_on_while_its_heartbeat_is_fresh_and_taken_over_when_stale(tmp_path):
+    import os
+    import threading
+    import time
+
+    out = run_dir(tmp_path, "tgn", MODEL, TRAIN, TOKENS)
+    lock = tmp_path / f"{out.name}.lock"
+    lock.write_text("node-17.cluster:4242")  # a worker on another machine (its process cannot be asked)
+    assert experiment._alive(lock.read_text(), lock, expires_s=600)
+    done, release = threading.Event(), threading.Event()
+
+    def take():
+        with experiment.hold_run(out, poll_s=0.05, expires_s=600):
+            done.set()
+            release.wait(10)
+
+    threading.Thread(target=take, daemon=True).start()
+    assert not done.wait(0.5)  # a fresh heartbeat: waited on
+    old = time.time() - 3600
+    os.utime(lock, (old, old))  # the node died an hour ago
+    assert done.wait(5)  # taken over
+    assert lock.read_text() == f"{experiment.socket.gethostname()}:{os.getpid()}"
+    release.set()
+
+
+def test_a_held_lock_is_refreshed_while_its_run_trains(tmp_path):
+    import os
+    import time
+
+    out = tmp_path / "run"
+    lock = tmp_path / "run.lock"
+    with experiment.hold_run(out, heartbeat_s=0.05):
+        old = time.time() - 3600
+        os.utime(lock, (old, old))
+        time.sleep(0.3)
+        assert time.time() - lock.stat().st_mtime < 60  # the heartbeat brought it back
+    assert not lock.exists()

@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import os
 import socket
+import threading
 import time
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
@@ -114,11 +115,19 @@ def run_dir(root, name: str, model_cfg: TGNConfig, train_cfg: TrainConfig, data=
     return Path(root) / f"{name}-{key}"
 
 
-def _alive(owner: str) -> bool:
-    # a lock of another machine is taken as alive; on this machine, alive while its process is
+LOCK_HEARTBEAT_S = 60.0  # how often a held lock's modification time is refreshed
+LOCK_EXPIRES_S = 600.0  # a lock of another machine not refreshed for this long is taken as its owner's death
+
+
+def _alive(owner: str, lock: Path | None = None, expires_s: float = LOCK_EXPIRES_S) -> bool:
+    # on this machine: alive while its process is. Another machine's process cannot be asked, so its
+    # lock is alive while its heartbeat is fresh (a Slurm node that died leaves a lock nobody refreshes)
     host, _, pid = owner.rpartition(":")
     if host != socket.gethostname():
-        return True
+        try:
+            return lock is None or time.time() - lock.stat().st_mtime < expires_s
+        except FileNotFoundError:
+            return False
     try:
         os.kill(int(pid), 0)
     except (ProcessLookupError, ValueError):
@@ -128,15 +137,25 @@ def _alive(owner: str) -> bool:
     return True
 
 
+def _heartbeat(lock: Path, stop: threading.Event, every_s: float) -> None:
+    while not stop.wait(every_s):
+        try:
+            os.utime(lock)
+        except FileNotFoundError:
+            return
+
+
 @contextlib.contextmanager
-def hold_run(out: Path, poll_s: float = 5.0):
+def hold_run(out: Path, poll_s: float = 5.0, heartbeat_s: float = LOCK_HEARTBEAT_S, expires_s: float = LOCK_EXPIRES_S):
     """Hold the lock of run folder ``out`` (``<out>.lock``) while training into it.
 
-    Two processes sharing one run cache (a second notebook, a helper filling the cache ahead) must not
-    train the same folder at once: both would resume from one checkpoint and overwrite each other.
-    The lock is created atomically (``O_EXCL``) and names its owner ``host:pid``; a process that finds
-    the lock held waits until it is released, and takes over a lock whose owner process on this host
-    has died (its checkpoint then resumes the run).
+    Two processes sharing one run cache (a second notebook, a helper filling the cache ahead, workers
+    of a cluster on a shared filesystem) must not train the same folder at once: both would resume from
+    one checkpoint and overwrite each other. The lock is created atomically (``O_EXCL``) and names its
+    owner ``host:pid``; while held, a thread refreshes its modification time every ``heartbeat_s``. A
+    process that finds the lock held waits until it is released, and takes it over when its owner has
+    died (its checkpoint then resumes the run): on this host, when the owner's process is gone; from
+    another host, when the heartbeat is older than ``expires_s``.
 
     Parameters
     ----------
@@ -144,6 +163,11 @@ def hold_run(out: Path, poll_s: float = 5.0):
         The run folder.
     poll_s : float, default 5.0
         Seconds between looks at a held lock.
+    heartbeat_s : float, default 60
+        Seconds between refreshes of the held lock.
+    expires_s : float, default 600
+        Age (seconds) past which another host's lock is taken as left by a dead worker; keep it well
+        above ``heartbeat_s`` and the filesystem's attribute caching.
     """
     lock = Path(f"{out}.lock")
     lock.parent.mkdir(parents=True, exist_ok=True)
@@ -156,7 +180,7 @@ def hold_run(out: Path, poll_s: float = 5.0):
                 owner = lock.read_text()
             except FileNotFoundError:
                 continue  # released between the two looks
-            if owner and not _alive(owner):
+            if owner and not _alive(owner, lock, expires_s):
                 lock.unlink(missing_ok=True)  # its owner died: resume from the checkpoint it left
                 continue
             if not told:
@@ -167,9 +191,14 @@ def hold_run(out: Path, poll_s: float = 5.0):
         with os.fdopen(fd, "w") as f:
             f.write(me)
         break
+    stop = threading.Event()
+    beat = threading.Thread(target=_heartbeat, args=(lock, stop, heartbeat_s), daemon=True)
+    beat.start()
     try:
         yield
     finally:
+        stop.set()
+        beat.join()
         lock.unlink(missing_ok=True)
 
 
