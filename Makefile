@@ -27,7 +27,7 @@ $(STAMP): pyproject.toml constraints.txt requirements-nodeps.txt
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet torch==2.13.0 $(if $(TORCH_INDEX),--index-url $(TORCH_INDEX))
-	$(PY) -m pip install --quiet -c constraints.txt -e ".[llm,spinglass,brain,book,dev]"
+	$(PY) -m pip install --quiet -c constraints.txt -e ".[llm,spinglass,brain,book,dev,fanout]"
 	$(PY) -m pip install --quiet --no-deps -r requirements-nodeps.txt
 	touch $@
 
