@@ -24,7 +24,7 @@ MICRO = dict(d_model=16, n_layers=1, context=16, steps=40, search_steps=40, swee
 
 
 def micro(tmp_path, name="out", **extra):
-    return plan.prepare_from_knobs("ci", output_dir=tmp_path / name, device="cpu", **{**MICRO, **extra})
+    return runs.prepare("tgn", "ci", output_dir=tmp_path / name, device="cpu", **{**MICRO, **extra})
 
 
 @contextmanager
@@ -199,3 +199,75 @@ def test_list_and_do_from_the_command_line(tmp_path, capsys):
     assert states[key] == "finished" and sum(v == "finished" for v in states.values()) == 1
     with pytest.raises(KnobError, match="d_model"):
         runs.main(["list", *args, "--set", "d_model=-3"])
+
+
+# ---- chapter 2.2: references, tuning and measurement batches -------------------------------------------------------
+
+SG_MICRO = dict(sizes=[4], instances=2, runs=2, lengths=[16, 32], solvers=["simulated annealing", "attention (c)"], dense_attention_max_L=4,
+                tune_size=4, tune_length=16, tune_trials=1, reference_sweeps={4: 400})
+
+
+def sg_micro(tmp_path, name="out"):
+    return runs.prepare("spinglass", "ci", output_dir=tmp_path / name, device="cpu", **SG_MICRO)
+
+
+def cache_files(measurement):
+    return sorted(p.name for p in measurement.cache.glob("*.npz")) if measurement.cache.is_dir() else []
+
+
+def test_spinglass_batches_are_the_ones_the_notebook_reads(tmp_path):
+    from tgnlib.spinglass.experiment import measure_tts
+    from tgnlib.spinglass.solvers import SOLVERS
+
+    m = sg_micro(tmp_path)
+    search = m.specs()
+    assert cache_files(m) == [] and {s.stage for s in search} == {"search"}
+    assert len(search) == 2 + len(SG_MICRO["solvers"]) * (1 + SG_MICRO["tune_trials"])  # tuning + measured references, candidates
+    with pytest.raises(ValueError, match="tuning"):
+        m.specs("main")
+    runs.execute(search, progress=False)
+    listed = cache_files(m)
+    tuned = m.tuned()  # what the notebook's tuning cell computes
+    assert cache_files(m) == listed  # every batch it read was listed
+    main = m.specs("main")
+    assert len(main) == len(SG_MICRO["solvers"]) * len(SG_MICRO["lengths"])
+    runs.execute(main, progress=False)
+    listed = cache_files(m)
+    L = 4
+    J = m.instances(L)
+    ref = np.full(SG_MICRO["instances"], -10.0)  # unreachable: every length is tried, as in a fanned-out list
+    for name in m.solvers_at(L):
+        measure_tts(SOLVERS[name], J, ref, SG_MICRO["lengths"], SG_MICRO["runs"], SOLVERS[name].settings(L, **tuned[name]), seed=m.seed,
+                    cache_dir=m.cache)
+    assert cache_files(m) == listed
+    assert sorted(s.key for s in m.specs()) == sorted(Path(f).stem for f in listed)
+
+
+def test_spinglass_batches_on_a_dask_local_cluster_match_this_process(tmp_path):
+    distributed = pytest.importorskip("distributed")
+    here, dask = sg_micro(tmp_path, "here"), sg_micro(tmp_path, "dask")
+    with one_thread():
+        runs.execute(here.specs("search"), progress=False)
+    with distributed.Client(distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None)) as client:
+        runs.execute(dask.specs("search"), client, progress=False)
+    assert cache_files(here) == cache_files(dask)
+    for name in cache_files(here):
+        a, b = np.load(here.cache / name), np.load(dask.cache / name)
+        for field in a.files:
+            if field != "seconds":  # wall time, the one thing that may differ
+                np.testing.assert_array_equal(a[field], b[field], err_msg=f"{name}:{field}")
+
+
+def test_spinglass_list_from_the_command_line_counts_batches_and_spin_updates(tmp_path, capsys):
+    args = ["--chapter", "spinglass", "--scale", "ci", "--output-dir", str(tmp_path / "cli")] + [
+        f"--set={k}={v}" for k, v in SG_MICRO.items()]
+    assert runs.main(["list", *args]) == 0
+    out = capsys.readouterr()
+    rows = [line.split("\t") for line in out.out.splitlines()]
+    assert len(rows) == 6 and all(state == "to do" for _, _, state, _ in rows)
+    assert "6 runs listed, 6 to do (cost: spin updates)" in out.err
+    tuning_reference = rows[0]  # listed first: the 4 tuning instances
+    assert tuning_reference[0].startswith("reference_")
+    assert float(tuning_reference[3]) == pytest.approx(2 * 400 * 4 * 4**3, rel=5e-3)  # two algorithms x sweeps x instances x spins
+    with pytest.raises(KnobError, match="executor"):
+        runs.main(["list", *args, "--set", "executor=threads:2"])

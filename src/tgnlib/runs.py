@@ -1,9 +1,10 @@
 """A chapter's heavy runs as data, handed to any ``concurrent.futures``-style executor, one shared cache.
 
-A chapter's expensive loop (the TGN chapter's models x seeds x learning rates x lambdas) is a list of
-:class:`RunSpec`: a module-level function, its (picklable) arguments, and the cache folder whose
-``done`` file marks the run finished. The list is made without running anything
-(:func:`tgnlib.tgn.plan.prepare`), so it can be printed, costed, and handed out:
+A chapter's expensive loop (the TGN chapter's models x seeds x learning rates x lambdas, the spin-glass
+chapter's solvers x sizes x schedule lengths) is a list of :class:`RunSpec`: a module-level function,
+its (picklable) arguments, and the cache file whose existence marks the run finished. The list is made
+without running anything (:func:`tgnlib.tgn.plan.prepare`, :func:`tgnlib.spinglass.plan.prepare`), so
+it can be printed, costed, and handed out:
 
 * :func:`execute` submits the runs not yet finished to an executor (anything with ``submit`` that
   returns futures: :class:`concurrent.futures.ProcessPoolExecutor`, a Dask ``Client`` or its
@@ -30,6 +31,7 @@ from __future__ import annotations
 
 import argparse
 import concurrent.futures as cf
+import importlib
 import os
 import sys
 import traceback
@@ -39,7 +41,8 @@ from typing import Callable
 
 from tqdm.auto import tqdm
 
-CHAPTERS_WITH_RUNS = ("tgn",)  # chapters whose heavy loop is listed here (the others run in the notebook alone)
+CHAPTERS_WITH_RUNS = ("spinglass", "tgn")  # chapters whose heavy loop is listed here (the others run in the notebook alone)
+COST_UNITS = {"spinglass": "spin updates", "tgn": "training tokens"}
 EXECUTOR_FORMS = ("local", "processes:N", "dask-local:N", "dask:ADDRESS", "submitit:FOLDER")
 
 
@@ -61,7 +64,7 @@ class RunSpec:
     done : pathlib.Path
         The file whose presence marks the run finished.
     cost : float or None, default None
-        Estimated cost in training steps x tokens per step (for ``list``), where known.
+        Estimated cost where known, in the chapter's unit (:data:`COST_UNITS`: training tokens, spin updates).
     """
 
     key: str
@@ -317,11 +320,35 @@ def plan(chapter: str, scale: str, output_dir="tgn-output", seed: int = 0, devic
     -------
     list of RunSpec
     """
+    return prepare(chapter, scale, output_dir, seed, device, **knobs).specs(stage)
+
+
+def prepare(chapter: str, scale: str = "ci", output_dir="tgn-output", seed: int = 0, device: str = "auto", **knobs):
+    """A chapter's run plan from a scale and knob overrides, as the notebook's parameters cell gives them.
+
+    Parameters
+    ----------
+    chapter : str
+        One of :data:`CHAPTERS_WITH_RUNS`.
+    scale : str, default "ci"
+    output_dir : path, default "tgn-output"
+    seed : int, default 0
+    device : str, default "auto"
+    **knobs
+        Any of the chapter's knobs, validated as the notebook validates them (text is parsed).
+
+    Returns
+    -------
+    tgnlib.tgn.plan.Training or tgnlib.spinglass.plan.Measurement
+        Its ``specs(stage)`` lists the runs; its other methods read them back.
+    """
+    from .chapter import resolve_device
+    from .knobs import knobs_of
+
     if chapter not in CHAPTERS_WITH_RUNS:
         raise ValueError(f"chapter={chapter!r} has no run list; chapters with one: {CHAPTERS_WITH_RUNS}")
-    from .tgn import plan as tgn_plan
-    training = tgn_plan.prepare_from_knobs(scale=scale, output_dir=output_dir, seed=seed, device=device, **knobs)
-    return training.specs(stage)
+    module = importlib.import_module(f"tgnlib.{chapter}.plan")
+    return module.prepare(knobs_of(chapter).resolve(scale, knobs), seed=seed, output_dir=output_dir, device=resolve_device(device))
 
 
 def main(argv=None) -> int:
@@ -351,7 +378,7 @@ def main(argv=None) -> int:
             cost = "" if s.cost is None else f"{s.cost:.3g}"
             print(f"{s.key}\t{s.stage}\t{'finished' if s.finished else 'to do'}\t{cost}")
         waiting = sum(not s.finished for s in specs)
-        print(f"{len(specs)} runs listed, {waiting} to do (cost: training steps x tokens per step)", file=sys.stderr)
+        print(f"{len(specs)} runs listed, {waiting} to do (cost: {COST_UNITS[args.chapter]})", file=sys.stderr)
         return 0
     if not args.all and not args.key:
         parser.error("do needs --key KEY (repeatable) or --all")

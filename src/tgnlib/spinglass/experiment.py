@@ -128,6 +128,23 @@ def run_reference(J, sweeps: int, chains: int = 2, seed: int = 12345, device="cp
 FLOPS_PER_SPIN_UPDATE = 20.0  # local field (6 multiply-adds), acceptance or force, noise: our estimate, the same for all
 
 
+def independent_path(solver, J, length: int, runs: int, settings: dict, seed: int, cache_dir) -> Path:
+    """Where :func:`run_independent` keeps the result of these arguments (it exists once the batch finished).
+
+    Parameters
+    ----------
+    solver, J, length, runs, settings, seed, cache_dir :
+        As for :func:`run_independent` (``cache_dir`` not None).
+
+    Returns
+    -------
+    pathlib.Path
+    """
+    key = run_key({"solver": solver.name, "length": int(length), "runs": int(runs), "settings": settings, "seed": seed},
+                  data=J, code=code_fingerprint(Path(__file__).parent))
+    return Path(cache_dir) / f"tts_{key}.npz"
+
+
 def run_independent(solver, J, length: int, runs: int, settings: dict, seed: int = 0, device="cpu", cache_dir=None) -> dict:
     """``runs`` independent runs of one solver on every instance, each of ``length`` sweeps in all.
 
@@ -156,9 +173,7 @@ def run_independent(solver, J, length: int, runs: int, settings: dict, seed: int
         batch); ``extra_flops`` (non-local FLOPs per run).
     """
     n_inst = int(np.shape(J)[0])
-    key = run_key({"solver": solver.name, "length": int(length), "runs": int(runs), "settings": settings, "seed": seed},
-                  data=J, code=code_fingerprint(Path(__file__).parent))
-    path = Path(cache_dir) / f"tts_{key}.npz" if cache_dir else None
+    path = independent_path(solver, J, length, runs, settings, seed, cache_dir) if cache_dir else None
     if path is not None and path.is_file():
         saved = np.load(path)
         return {"final": saved["final"], "seconds": float(saved["seconds"]), "extra_flops": float(saved["extra_flops"])}
@@ -271,6 +286,22 @@ def median_tts(values, measured, seed: int = 0) -> dict:
     return {"median": med, "low": float(low), "high": float(high) if not bound else math.inf, "bound": bound}
 
 
+def reference_path(J, sweeps: int, seed: int, population: int, cache_dir) -> Path:
+    """Where :func:`reference_ground_states` keeps the references of these arguments (once finished).
+
+    Parameters
+    ----------
+    J, sweeps, seed, population, cache_dir :
+        As for :func:`reference_ground_states` (``cache_dir`` not None).
+
+    Returns
+    -------
+    pathlib.Path
+    """
+    key = run_key({"sweeps": int(sweeps), "seed": seed, "population": population}, data=J, code=code_fingerprint(Path(__file__).parent))
+    return Path(cache_dir) / f"reference_{key}.npz"
+
+
 def reference_ground_states(J, sweeps: int, seed: int = 12345, device="cpu", cache_dir=None, population: int = 256) -> dict:
     """Reference energies from two independent algorithms: parallel tempering (two chains) and population annealing.
 
@@ -293,8 +324,7 @@ def reference_ground_states(J, sweeps: int, seed: int = 12345, device="cpu", cac
         Lowest energy per spin each algorithm found, for
         :func:`~tgnlib.spinglass.reference.confirm_references` (with the compared solvers' own bests).
     """
-    key = run_key({"sweeps": int(sweeps), "seed": seed, "population": population}, data=J, code=code_fingerprint(Path(__file__).parent))
-    path = Path(cache_dir) / f"reference_{key}.npz" if cache_dir else None
+    path = reference_path(J, sweeps, seed, population, cache_dir) if cache_dir else None
     if path is not None and path.is_file():
         saved = np.load(path)
         return {"parallel tempering": saved["pt"], "population annealing": saved["pa"]}

@@ -315,25 +315,3 @@ def prepare(P: SimpleNamespace, seed: int = 0, output_dir="tgn-output", device="
     }
     return Training(P, seed, device, splits, Path(output_dir) / "runs" / "tgn", base, train_cfg, configs, target)
 
-
-def prepare_from_knobs(scale: str = "ci", output_dir="tgn-output", seed: int = 0, device: str = "auto", **knobs) -> Training:
-    """:func:`prepare` from a scale and knob overrides, as the notebook's parameters cell gives them.
-
-    Parameters
-    ----------
-    scale : str, default "ci"
-    output_dir : path, default "tgn-output"
-    seed : int, default 0
-    device : str, default "auto"
-    **knobs
-        Any of the chapter's knobs (validated as the notebook validates them).
-
-    Returns
-    -------
-    Training
-    """
-    from ..chapter import resolve_device
-    from ..knobs import knobs_of
-
-    P = knobs_of("tgn").resolve(scale, knobs)
-    return prepare(P, seed=seed, output_dir=output_dir, device=resolve_device(device))
