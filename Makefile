@@ -38,7 +38,7 @@ record: $(STAMP)  ## run CHAPTER at SCALE (laptop or full) into records/SCALE/CH
 	$(PY) -m tgnlib.records $(CHAPTER) --scale $(SCALE)
 
 test: $(STAMP)  ## the test suite, without the browser test
-	$(PY) -m pytest -m "not browser" -q
+	$(PY) -m pytest -m "not browser" -q --durations=15
 
 test-browser: $(STAMP)  ## check the rendered book in headless Chromium (after `make book`)
 	command -v chromium >/dev/null || (apt-get update -qq && apt-get install -y -qq chromium)

@@ -73,6 +73,7 @@ tune_size = None  # linear size of the tuning instances
 tune_length = None  # schedule length at which settings are tuned
 tune_trials = None  # random-search draws per solver besides its defaults
 reference_sweeps = None  # references: sweeps per instance of PT and of PA, per L (dict)
+executor = None  # where the batches run: "local", "processes:N", "dask-local:N", "dask:ADDRESS", "submitit:FOLDER"
 
 # %%
 # %matplotlib inline
@@ -85,16 +86,19 @@ from tqdm.auto import tqdm
 from tgnlib.chapter import open_chapter
 from tgnlib.display import PAGE_WIDTH_IN, format_table, use_book_style
 from tgnlib.ledger import chapter_summary
-from tgnlib.spinglass import make_couplings
+from tgnlib.runs import execute, make_executor
+from tgnlib.spinglass import plan
 from tgnlib.spinglass.experiment import measure_tts, median_tts, reference_ground_states, tts_growth
 from tgnlib.spinglass.reference import E_INF_GAUSSIAN_3D, confirm_references, fit_finite_size
-from tgnlib.spinglass.solvers import SOLVERS, tune
+from tgnlib.spinglass.solvers import SOLVERS
 from tgnlib.spinglass.tts import energy_tolerance
 from tgnlib.verdicts import rule_text
 from tgnlib.verdicts import spinglass as rules
 
 ch, P = open_chapter("spinglass", globals())
-cache = ch.output_dir / "cache" / "spinglass"
+measurement = plan.prepare(P, ch.seed, ch.output_dir, ch.device)  # every batch below, listed (tgnlib.spinglass.plan)
+cache = measurement.cache
+pool = make_executor(P.executor)  # None ("local"): each batch runs here when a cell asks for it
 use_book_style()
 THERMAL = [m for m in ("simulated annealing", "parallel tempering", "PT + Houdayer", "population annealing") if m in P.solvers]
 ATTENTION = [m for m in ("attention (a)", "attention (b)", "attention (c)") if m in P.solvers]
@@ -111,14 +115,12 @@ print(P)
 # reach the reference (ties: the lower mean residual). The winner is frozen for everything below.
 
 # %%
-J_tune = make_couplings(P.tune_size, 4, seed=ch.seed + 1000)
-tune_refs = confirm_references({k: v * P.tune_size**3 for k, v in reference_ground_states(
-    J_tune, P.reference_sweeps.get(P.tune_size, 10**6), device=ch.device, cache_dir=cache).items()},
-    atol=energy_tolerance(P.tune_size**3))
+if pool is not None:  # the references and every tuning batch, fanned out; the cells below read them from the cache
+    execute(measurement.specs("search"), pool)
+tune_refs = measurement.tuning_references()
 settings, tuning_rows = {}, []
 for name in tqdm(P.solvers, desc="tuning"):
-    best, table = tune(SOLVERS[name], J_tune, tune_refs["energy"] / P.tune_size**3, P.tune_length, P.runs, L=P.tune_size,
-                       seed=ch.seed, device=ch.device, trials=P.tune_trials, cache_dir=cache)
+    best, table = measurement.tune(name)
     settings[name] = best
     top = next(row for row in table if row["chosen"])
     tuning_rows.append({"solver": SOLVERS[name].name, "runs reaching the reference": f"{top['successes']} of {P.runs * 4}",
@@ -144,10 +146,12 @@ display(format_table(pd.DataFrame(tuning_rows), caption=
 # such ties from $L = 8$ on.
 
 # %%
+if pool is not None:  # every solver at every size and length (a local run skips lengths once all runs succeed)
+    execute(measurement.specs("main"), pool)
 results, references = {}, {}
 for L in P.sizes:
-    J = make_couplings(L, P.instances, seed=ch.seed)
-    names = [m for m in P.solvers if m != "attention (c)" or L <= P.dense_attention_max_L]
+    J = measurement.instances(L)
+    names = measurement.solvers_at(L)
     refs = reference_ground_states(J, P.reference_sweeps[L], device=ch.device, cache_dir=cache)
     ref = np.minimum(refs["parallel tempering"], refs["population annealing"])
     for attempt in range(2):  # a second pass only if some run went below the references

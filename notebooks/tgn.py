@@ -89,10 +89,10 @@ eval_windows = None  # evaluation windows per split (None: the whole split)
 recall_steps = None  # training steps on the synthetic recall task
 mqar_steps = None  # training steps on multi-query associative recall (MQAR)
 mqar_pairs = None  # key-value pairs per MQAR sequence of 64 tokens
+executor = None  # where the runs train: "local" (this process), "processes:N", "dask-local:N", "dask:ADDRESS", "submitit:FOLDER"
 
 # %%
 # %matplotlib inline
-from dataclasses import replace
 
 import matplotlib.pyplot as plt
 import numpy as np
@@ -104,30 +104,23 @@ from tgnlib.welch import welch_interval
 from tgnlib.chapter import open_chapter
 from tgnlib.display import PAGE_WIDTH_IN, format_table, use_book_style
 from tgnlib.ledger import chapter_summary
-from tgnlib.tgn import TGNConfig
 from tgnlib.tgn.evaluate import (compute_profile, count_parameters, evaluate, gating, load_run, matched_config,
                                  unigram_cross_entropy)
-from tgnlib.tgn.experiment import (best_learning_rate, describe_gate_trajectory, loss_drop_last_quarter, run, smooth,
-                                   summarise_seeds, sweep_finals, transition_lambda, with_steps)
+from tgnlib.runs import execute, make_executor
+from tgnlib.tgn import plan
+from tgnlib.tgn.experiment import describe_gate_trajectory, loss_drop_last_quarter, smooth, summarise_seeds, sweep_finals, transition_lambda
 from tgnlib.tgn.mqar import MQARTask
 from tgnlib.tgn.probe import (gate_probe, gates_and_attended_distance, log_binned_means, long_context_gain, mqar_accuracy,
                               quantile_binned_means, recall_by_distance)
 from tgnlib.tgn.recall import RecallTask
-from tgnlib.tgn.train import TrainConfig
-from tgnlib.tokens import load_token_splits, windows
+from tgnlib.tokens import windows
 from tgnlib.verdicts import rule_text
 from tgnlib.verdicts import tgn as rules
 
 ch, P = open_chapter("tgn", globals())
-splits = load_token_splits(P.corpus, P.tokenizer, seed=ch.seed)
-evals = {"validation": splits.validation, "test": splits.test}
-runs_root = ch.output_dir / "runs" / "tgn"
-base = TGNConfig(vocab_size=splits.vocab_size, context=P.context, d_model=P.d_model, n_layers=P.n_layers,
-                 n_heads=max(4, P.d_model // 64), inertial="gru", lam=P.lam)
-train_cfg = with_steps(TrainConfig(steps=P.steps, batch_size=P.batch_size, seq_len=P.context, lr=P.learning_rates[0], seed=ch.seed),
-                       P.steps)
-search_steps, sweep_steps = min(P.search_steps, P.steps), min(P.sweep_steps, P.steps)
-common = dict(root=runs_root, eval_splits=evals, eval_windows=P.eval_windows, device=ch.device, eval_every=max(P.steps // 20, 1))
+training = plan.prepare(P, seed=ch.seed, output_dir=ch.output_dir, device=ch.device)  # data, models, schedule; nothing trained yet
+splits, evals, train_cfg, search_steps, sweep_steps = (training.splits, training.evals, training.train_cfg, training.search_steps,
+                                                       training.sweep_steps)
 DATA = splits.description
 use_book_style()
 print(ch)
@@ -144,16 +137,7 @@ print(DATA, "|", {k: len(v) for k, v in evals.items()}, "tokens")
 # warm-up + cosine schedule, gradient clipping at 1, and the same learning-rate search.
 
 # %%
-target = count_parameters(replace(base, mode="tgn"))
-configs = {
-    "TGN (GRU)": replace(base, mode="tgn"),
-    "Transformer (= gate fixed at 1)": matched_config(replace(base, mode="transformer"), target),
-    "GRU alone (gate fixed at 0)": matched_config(replace(base, mode="inertial"), target),
-    "Mamba-like alone": matched_config(replace(base, mode="inertial", inertial="mamba"), target),
-    "TGN (GRU), hard gate trained": replace(base, mode="tgn", gate="hard", gate_bias=0.1),
-    "TGN (GRU), capacity router (10%)": replace(base, mode="tgn", gate="capacity", capacity=0.1, lam=0.0),
-}
-slugs = dict(zip(configs, ("tgn", "transformer", "gru", "mamba", "tgn-hard", "tgn-capacity")))
+target, configs = training.target, training.configs
 sizes = pd.DataFrame({name: {"d_model": c.d_model, "parameters": count_parameters(c), "vs TGN": count_parameters(c) / target - 1}
                       for name, c in configs.items()}).T
 display(format_table(sizes.rename_axis("model").reset_index(), f"Models at matched parameter count (target {target:,}, the TGN's)",
@@ -176,30 +160,24 @@ display(format_table(sizes.rename_axis("model").reset_index(), f"Models at match
 # (about 10% of tokens, the paper's "tenth of the compute"; from past batches, so the choice never depends on
 # later tokens), and open rows mix attention in with weight $g$, so the router learns where attention helped.
 # Its $\lambda$ is 0: the capacity, not the penalty, sets its compute. This reading is ours.
+#
+# Every run is independent of the others, so they are listed first (`tgnlib.tgn.plan`) and handed to the
+# `executor` knob: this process by default, or a pool of processes, a Dask cluster or Slurm through submitit
+# (`tgnlib.runs`); either way the results land in the run cache, and the cells below read them from there.
+# The search and the recall and MQAR probes go first; the seeds and the sweep need the learning rate the
+# search chose.
 
 # %%
-searched, runs, seeds = {}, {}, {}
-for name, cfg in configs.items():
-    best, searched[name] = best_learning_rate(slugs[name], cfg, with_steps(train_cfg, search_steps), P.learning_rates, splits.train,
-                                              **common)
-    # a run of the search at the full budget is the same run (same folder) as the model's first seed: reused
-    seeds[name] = [run(slugs[name] if s == ch.seed else f"{slugs[name]}-seed{s}", cfg, replace(train_cfg, lr=best.train_cfg.lr, seed=s),
-                       splits.train, **common) for s in range(ch.seed, ch.seed + P.n_seeds)]
-    runs[name] = seeds[name][0]
+pool = make_executor(P.executor)
+execute(training.specs("search"), pool)
+best, searched = training.search()
+execute(training.specs("main"), pool)
+main = training.main({name: r.train_cfg.lr for name, r in best.items()})
+seeds, sweep, sweep_detached, zero_seeds, at_sweep_budget = (main.seeds, main.sweep, main.sweep_detached, main.zero_seeds,
+                                                             main.at_sweep_budget)
+runs = {name: rs[0] for name, rs in seeds.items()}
 tgn_lr = runs["TGN (GRU)"].train_cfg.lr
 seed_runs = seeds["TGN (GRU)"]
-sweep_cfg = replace(with_steps(train_cfg, sweep_steps), lr=tgn_lr)
-sweep = {float(v): run("tgn" if np.isclose(v, P.lam) else f"tgn-lambda{v:g}", replace(configs["TGN (GRU)"], lam=float(v)), sweep_cfg,
-                       splits.train, **common) for v in [0.0] + list(P.lambdas)}
-sweep_detached = {float(v): run(f"tgn-detached-lambda{v:g}", replace(configs["TGN (GRU)"], lam=float(v), gate_input="detached"),
-                                sweep_cfg, splits.train, **common)
-                  for v in [0.0] + list(P.lambdas)}
-# "open at lambda = 0" is G7's precondition: lambda = 0 is trained at every seed, in both gate-gradient readings
-zero_seeds = {variant: [sw[0.0]] + [run(f"tgn-{tag}lambda0-seed{s}", replace(sw[0.0].model_cfg, lam=0.0), replace(sweep_cfg, seed=s),
-                                        splits.train, **common) for s in range(ch.seed + 1, ch.seed + P.n_seeds)]
-              for variant, sw, tag in (("inertial", sweep, ""), ("detached", sweep_detached, "detached-"))}
-at_sweep_budget = {name: run(slugs[name], configs[name], replace(with_steps(train_cfg, sweep_steps), lr=runs[name].train_cfg.lr),
-                             splits.train, **common) for name in ("GRU alone (gate fixed at 0)", "Transformer (= gate fixed at 1)")}
 print("learning rate chosen on validation:", {k: r.train_cfg.lr for k, r in runs.items()})
 
 # %% [markdown]
@@ -450,9 +428,9 @@ g5_attention = rules.g5(pays, quality, attention_ratio, attention_ratio)  # the 
 ch.record("G5", verdict=g5, figure=fig_compute, data=DATA,
           summary="test loss minus the Transformer's (perplexity {tr:.1f}), Welch 95% over {n} seeds: soft TGN {soft} nats; hard gate "
                   "trained {ht} at {ht_fl:.0%} of its total FLOPs per token ({ht_at:.1%} of its attention FLOPs); capacity router {cr} "
-                  "at {cr_fl:.0%} ({cr_at:.1%}); soft-trained hardened at inference {hi} at {hi_fl:.0%} ({hi_at:.1%}); attention pays: "
-                  "Transformer minus {rec} {pays} nats (all within 10% of {params:,} parameters, context {ctx}); reading compute as "
-                  "attention FLOPs alone, the rule gives: {att_rule}",
+                  "at {cr_fl:.0%} ({cr_at:.1%}); soft-trained hardened at inference {hi} at {hi_fl:.0%} ({hi_at:.1%}); "
+                  "does attention pay at this budget? Transformer minus {rec} {pays} nats (all within 10% of {params:,} parameters, "
+                  "context {ctx}); reading compute as attention FLOPs alone, the rule gives: {att_rule}",
           measured=dict(tr=test[T_NAME]["perplexity"], n=P.n_seeds, soft=str(welch_interval(test_ce[TGN_NAME], test_ce[T_NAME])),
                         ht=str(quality["hard gate trained"]), ht_fl=total_ratio["hard gate trained"],
                         ht_at=attention_ratio["hard gate trained"], cr=str(quality["capacity router (10%)"]),
@@ -564,23 +542,12 @@ print("G7:", g7, trans, "| detached reading:", g7_detached)
 # (each with its own training sequences); the other models at one, as references.
 
 # %%
-distances = [1, 2, 4, 8, 16, 32, 56]
-recall_train = replace(with_steps(train_cfg, P.recall_steps), batch_size=32, seq_len=64, lr=3e-3)
-probe_models = {"TGN": dict(mode="tgn"), "TGN, lambda = 0": dict(mode="tgn", lam=0.0), "Transformer": dict(mode="transformer"),
-                "GRU alone": dict(mode="inertial")}
-probe_slugs = dict(zip(probe_models, ("tgn", "tgn-lambda0", "transformer", "inertial")))
-recall = {}
-for label, changes in probe_models.items():
-    task = RecallTask(64, distances, p_local=0.9, seed=ch.seed)
-    r = run(f"recall-{probe_slugs[label]}", replace(base, vocab_size=task.vocab_size, context=64, **changes), recall_train, task,
-            runs_root, device=ch.device)
-    recall[label] = recall_by_distance(load_run(r.out_dir, device=ch.device)[0],
-                                       RecallTask(64, distances, p_local=0.9, seed=ch.seed + 1000), distances)
-recall_tgn = [recall["TGN"]] + [
-    recall_by_distance(load_run(run(f"recall-tgn-seed{s}", replace(base, vocab_size=task.vocab_size, context=64), replace(recall_train, seed=s),
-                                    RecallTask(64, distances, p_local=0.9, seed=s), runs_root, device=ch.device).out_dir, device=ch.device)[0],
-                       RecallTask(64, distances, p_local=0.9, seed=ch.seed + 1000), distances)
-    for s in range(ch.seed + 1, ch.seed + P.n_seeds)]
+distances, probe_models, recall_train = list(plan.RECALL_DISTANCES), plan.PROBE_MODELS, training.recall_train
+recall_runs, recall_seed_runs = training.probe("recall")  # trained with the search stage above
+test_task = RecallTask(64, distances, p_local=0.9, seed=ch.seed + 1000)  # held-out sequences, the same for every model
+recall = {label: recall_by_distance(load_run(r.out_dir, device=ch.device)[0], test_task, distances) for label, r in recall_runs.items()}
+recall_tgn = [recall["TGN"]] + [recall_by_distance(load_run(r.out_dir, device=ch.device)[0], test_task, distances)
+                                for r in recall_seed_runs[1:]]
 fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(PAGE_WIDTH_IN, 4.2))
 for i, label in enumerate(probe_models):
     ax1.plot(distances, recall[label]["accuracy"], "o-", color=f"C{i}", label=label)
@@ -610,19 +577,13 @@ fig_recall = ch.figure(
 
 # %%
 mqar_settings = dict(seq_len=64, n_pairs=P.mqar_pairs, vocab_size=64)
-mqar_train = with_steps(recall_train, P.mqar_steps)
+mqar_train = training.mqar_train
 mqar_bins = (0, 8, 16, 32, 64)
-mqar = {}
-for label, changes in probe_models.items():
-    r = run(f"mqar-{probe_slugs[label]}", replace(base, vocab_size=64, context=64, **changes), mqar_train,
-            MQARTask(seed=ch.seed, **mqar_settings), runs_root, device=ch.device)
-    mqar[label] = mqar_accuracy(load_run(r.out_dir, device=ch.device)[0], MQARTask(seed=ch.seed + 1000, **mqar_settings),
-                                bins=mqar_bins)
-mqar_tgn = [mqar["TGN"]] + [
-    mqar_accuracy(load_run(run(f"mqar-tgn-seed{s}", replace(base, vocab_size=64, context=64), replace(mqar_train, seed=s),
-                               MQARTask(seed=s, **mqar_settings), runs_root, device=ch.device).out_dir, device=ch.device)[0],
-                  MQARTask(seed=ch.seed + 1000, **mqar_settings), bins=mqar_bins)
-    for s in range(ch.seed + 1, ch.seed + P.n_seeds)]
+mqar_runs, mqar_seed_runs = training.probe("mqar")  # trained with the search stage above
+mqar_test = MQARTask(seed=ch.seed + 1000, **mqar_settings)  # held-out sequences, the same for every model
+mqar = {label: mqar_accuracy(load_run(r.out_dir, device=ch.device)[0], mqar_test, bins=mqar_bins) for label, r in mqar_runs.items()}
+mqar_tgn = [mqar["TGN"]] + [mqar_accuracy(load_run(r.out_dir, device=ch.device)[0], mqar_test, bins=mqar_bins)
+                            for r in mqar_seed_runs[1:]]
 fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(PAGE_WIDTH_IN, 4.2), sharex=True)
 bin_labels = [f"{lo}-{hi - 1}" for lo, hi, *_ in mqar["TGN"]["by_distance"]]
 for i, label in enumerate(probe_models):
@@ -644,6 +605,16 @@ fig_mqar = ch.figure(
     "appearance of the same key dotted (the control) and at every other token dashed (right; seed 0); 512 test sequences.",
     f"MQAR sequences of 64 tokens, {P.mqar_pairs} pairs, 64-token vocabulary; models of width {P.d_model}, {P.n_layers} blocks, "
     f"{P.mqar_steps} steps of 32 sequences, lambda = {P.lam} unless stated")
+
+# %%
+mqar_table = pd.DataFrame({label: {f"{lo}-{hi - 1}": acc for lo, hi, acc, _ in m["by_distance"]} for label, m in mqar.items()})
+mqar_table[f"TGN, mean of {len(mqar_tgn)} seeds"] = pd.DataFrame(
+    [{f"{lo}-{hi - 1}": acc for lo, hi, acc, _ in m["by_distance"]} for m in mqar_tgn]).mean().reindex(mqar_table.index)
+mqar_table["queries"] = [c for *_, c in mqar["TGN"]["by_distance"]]
+display(format_table(mqar_table.rename_axis("key-query distance (tokens)").reset_index(),
+                     f"MQAR recall accuracy by key-query distance on the 512 held-out sequences (chance {mqar['TGN']['chance']:.3f}); "
+                     f"models at seed {ch.seed} unless stated",
+                     {**{c: "{:.2f}" for c in mqar_table.columns}, "queries": "{:,.0f}"}))
 
 # %% [markdown]
 # **Real text.** For the main TGN on validation windows: each token's gate against (left) the *mean attended

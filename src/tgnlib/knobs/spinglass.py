@@ -13,6 +13,7 @@ and reading (c) at every size, for a GPU: on one H200 (``benchmarks/estimate_spi
 """
 
 from . import ChapterKnobs, Knob, KnobError
+from ..runs import check_executor_form
 from ..spinglass.solvers import SOLVERS, TRIALS
 
 _LENGTHS_CI = [64, 256, 1024]
@@ -36,6 +37,10 @@ def _check(p) -> None:
         raise KnobError(f"knob solvers={p.solvers!r}: {unknown} unknown; choose from {sorted(SOLVERS)}")
     if p.tune_size % 2:
         raise KnobError(f"knob tune_size={p.tune_size!r} is not allowed: it must be even")
+    try:
+        check_executor_form(p.executor)
+    except ValueError as err:
+        raise KnobError(f"knob {err}") from None
 
 
 KNOBS = ChapterKnobs("spinglass", (
@@ -58,4 +63,7 @@ KNOBS = ChapterKnobs("spinglass", (
          unit="sweeps", low=1, ci={4: 5 * 10**4, 6: 10**5, 8: 2 * 10**5},
          laptop={4: 10**5, 6: 3 * 10**5, 8: 6 * 10**5, 10: 10**6, 12: 6 * 10**5},
          full={4: 10**6, 6: 3 * 10**6, 8: 10**7, 10: 3 * 10**7, 12: 10**8}),
+    Knob("executor", "str", "where the reference, tuning and measurement batches run (tgnlib.runs.make_executor): 'local' (this "
+         "process, each batch when a cell asks for it), 'processes:N', 'dask-local:N', 'dask:ADDRESS' or 'submitit:FOLDER' (every "
+         "batch submitted up front, every schedule length included)", ci="local", laptop="local", full="local"),
 ), check=_check)
