@@ -12,8 +12,10 @@ it can be printed, costed, and handed out:
   reports every failed run with its key and traceback while the rest go on, and resubmits a run whose
   worker died (the run resumes from the checkpoint it left). With no executor the runs train in this
   process one after another, which is what a notebook did before and gives the same numbers.
-* The notebook then reads every result from the cache exactly as before; :func:`require_complete`
-  refuses to go on while runs are missing and names them.
+* The notebook then reads every result from the cache exactly as before. It never assembles from a
+  partial cache: :func:`execute` raises :class:`RunsFailed` naming every run that did not finish, and
+  :func:`require_complete` makes the same check for a cache filled elsewhere (Slurm array jobs running
+  ``python -m tgnlib.runs do``).
 
 The cache is a folder every worker can reach (a shared filesystem at a cluster). Runs write their
 ``done`` file atomically (:func:`tgnlib.training.save_atomic`), hold a per-run lock while training

@@ -110,7 +110,7 @@ class Training:
     Built by :func:`prepare`. Attributes as the notebook uses them: ``splits``, ``evals``
     (validation and test tokens), ``runs_root``, ``base`` (the TGN's configuration before the mode),
     ``train_cfg`` (the full budget), ``search_steps``, ``sweep_steps``, ``target`` (the TGN's parameter
-    count), ``configs`` (model name -> configuration at matched parameters), ``slugs``, ``common``
+    count), ``configs`` (model name -> configuration at matched parameters), ``common``
     (the keyword arguments of every text run), ``recall_train`` and ``mqar_train``.
     """
 
@@ -127,10 +127,6 @@ class Training:
     @property
     def evals(self) -> dict:
         return {"validation": self.splits.validation, "test": self.splits.test}
-
-    @property
-    def slugs(self) -> dict:
-        return dict(MODEL_SLUGS)
 
     @property
     def search_steps(self) -> int:
