@@ -271,3 +271,13 @@ def test_spinglass_list_from_the_command_line_counts_batches_and_spin_updates(tm
     assert float(tuning_reference[3]) == pytest.approx(2 * 400 * 4 * 4**3, rel=5e-3)  # two algorithms x sweeps x instances x spins
     with pytest.raises(KnobError, match="executor"):
         runs.main(["list", *args, "--set", "executor=threads:2"])
+
+
+def test_chapters_with_runs_are_found_by_their_plan_module():
+    found = runs.chapters_with_runs()
+    assert {"spinglass", "tgn"} <= set(found) and "theory" not in found and "llm_rank" not in found
+    assert runs.cost_unit("tgn") == "training tokens" and runs.cost_unit("spinglass") == "spin updates"
+    with pytest.raises(ValueError, match="chapter='theory' has no run list"):
+        runs.prepare("theory", "ci")
+    with pytest.raises(SystemExit):  # the CLI offers only chapters with a plan
+        runs.main(["list", "--chapter", "theory", "--scale", "ci"])

@@ -43,8 +43,9 @@ from typing import Callable
 
 from tqdm.auto import tqdm
 
-CHAPTERS_WITH_RUNS = ("spinglass", "tgn")  # chapters whose heavy loop is listed here (the others run in the notebook alone)
-COST_UNITS = {"spinglass": "spin updates", "tgn": "training tokens"}
+# A chapter has a run list when it has a module ``tgnlib.<chapter>.plan`` with ``prepare`` and ``COST_UNIT``: found,
+# not registered here, so a chapter gains fan-out without touching a file every chapter's records depend on.
+CHAPTERS = ("theory", "spinglass", "llm_rank", "brain", "tgn")
 EXECUTOR_FORMS = ("local", "processes:N", "dask-local:N", "dask:ADDRESS", "submitit:FOLDER")
 
 
@@ -66,7 +67,7 @@ class RunSpec:
     done : pathlib.Path
         The file whose presence marks the run finished.
     cost : float or None, default None
-        Estimated cost where known, in the chapter's unit (:data:`COST_UNITS`: training tokens, spin updates).
+        Estimated cost where known, in the unit its plan module names (``COST_UNIT``: training tokens, spin updates...).
     """
 
     key: str
@@ -93,6 +94,41 @@ class RunsFailed(RuntimeError):
 
 class RunsMissing(RuntimeError):
     """Runs a chapter needs are not in the cache; the message names them."""
+
+
+def chapters_with_runs() -> tuple[str, ...]:
+    """The chapters whose heavy runs are listed (those with a ``tgnlib.<chapter>.plan`` module).
+
+    Returns
+    -------
+    tuple of str
+    """
+    from importlib.util import find_spec
+
+    # a chapter whose science is one module (tgnlib.theory) has no package, hence no plan
+    return tuple(c for c in CHAPTERS if find_spec(f"tgnlib.{c}") is not None and find_spec(f"tgnlib.{c}").submodule_search_locations
+                 and find_spec(f"tgnlib.{c}.plan") is not None)
+
+
+def cost_unit(chapter: str) -> str:
+    """The unit of a chapter's run costs (its plan module's ``COST_UNIT``).
+
+    Parameters
+    ----------
+    chapter : str
+        One of :func:`chapters_with_runs`.
+
+    Returns
+    -------
+    str
+    """
+    return _plan_module(chapter).COST_UNIT
+
+
+def _plan_module(chapter: str):
+    if chapter not in chapters_with_runs():
+        raise ValueError(f"chapter={chapter!r} has no run list; chapters with one: {chapters_with_runs()}")
+    return importlib.import_module(f"tgnlib.{chapter}.plan")
 
 
 def do(spec: RunSpec) -> str:
@@ -306,7 +342,7 @@ def plan(chapter: str, scale: str, output_dir="tgn-output", seed: int = 0, devic
     Parameters
     ----------
     chapter : str
-        One of :data:`CHAPTERS_WITH_RUNS`.
+        One of :func:`chapters_with_runs`.
     scale : str
     output_dir : path, default "tgn-output"
         As the notebook's ``output_dir``: the cache lives under it.
@@ -331,7 +367,7 @@ def prepare(chapter: str, scale: str = "ci", output_dir="tgn-output", seed: int 
     Parameters
     ----------
     chapter : str
-        One of :data:`CHAPTERS_WITH_RUNS`.
+        One of :func:`chapters_with_runs`.
     scale : str, default "ci"
     output_dir : path, default "tgn-output"
     seed : int, default 0
@@ -341,22 +377,20 @@ def prepare(chapter: str, scale: str = "ci", output_dir="tgn-output", seed: int 
 
     Returns
     -------
-    tgnlib.tgn.plan.Training or tgnlib.spinglass.plan.Measurement
+    tgnlib.tgn.plan.Training, tgnlib.spinglass.plan.Measurement, ...
         Its ``specs(stage)`` lists the runs; its other methods read them back.
     """
     from .chapter import resolve_device
     from .knobs import knobs_of
 
-    if chapter not in CHAPTERS_WITH_RUNS:
-        raise ValueError(f"chapter={chapter!r} has no run list; chapters with one: {CHAPTERS_WITH_RUNS}")
-    module = importlib.import_module(f"tgnlib.{chapter}.plan")
+    module = _plan_module(chapter)
     return module.prepare(knobs_of(chapter).resolve(scale, knobs), seed=seed, output_dir=output_dir, device=resolve_device(device))
 
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(prog="python -m tgnlib.runs", description="List or run a chapter's independent runs.")
     parser.add_argument("command", choices=("list", "do"))
-    parser.add_argument("--chapter", required=True, choices=CHAPTERS_WITH_RUNS)
+    parser.add_argument("--chapter", required=True, choices=chapters_with_runs())
     parser.add_argument("--scale", required=True)
     parser.add_argument("--output-dir", default="tgn-output")
     parser.add_argument("--seed", type=int, default=0)
@@ -380,7 +414,7 @@ def main(argv=None) -> int:
             cost = "" if s.cost is None else f"{s.cost:.3g}"
             print(f"{s.key}\t{s.stage}\t{'finished' if s.finished else 'to do'}\t{cost}")
         waiting = sum(not s.finished for s in specs)
-        print(f"{len(specs)} runs listed, {waiting} to do (cost: {COST_UNITS[args.chapter]})", file=sys.stderr)
+        print(f"{len(specs)} runs listed, {waiting} to do (cost: {cost_unit(args.chapter)})", file=sys.stderr)
         return 0
     if not args.all and not args.key:
         parser.error("do needs --key KEY (repeatable) or --all")

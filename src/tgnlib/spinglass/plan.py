@@ -32,6 +32,8 @@ from .reference import confirm_references
 from .solvers import SOLVERS, draw_settings, tune
 from .tts import energy_tolerance
 
+COST_UNIT = "spin updates"  # what RunSpec.cost counts (tgnlib.runs.cost_unit)
+
 STAGES = ("search", "main")
 TUNE_INSTANCES = 4  # tuning instances, at L = tune_size
 TUNE_SEED_OFFSET = 1000  # the tuning instances' seed is the chapter's seed plus this: never the measured ones

@@ -29,6 +29,7 @@ from .mqar import MQARTask
 from .recall import RecallTask
 from .train import TrainConfig
 
+COST_UNIT = "training tokens"  # what RunSpec.cost counts (tgnlib.runs.cost_unit)
 MODEL_SLUGS = {  # the models of the comparison and their run-folder names
     "TGN (GRU)": "tgn",
     "Transformer (= gate fixed at 1)": "transformer",
