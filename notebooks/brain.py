@@ -65,6 +65,7 @@ output_dir = "tgn-output"  # figures/, results/ and cache/ (finished simulations
 data_dir = None  # where ds003171 is (or goes, at full); None: <output_dir>/data/ds003171
 # Knobs; None takes the scale's value. Types, ranges, units and each scale's values: tgnlib.knobs.brain.
 subjects = None  # ds003171 subject labels, e.g. ["02CB", "03CB"]; None: all with a rest run in every state
+fixture_volumes = None  # volumes per run of the synthetic fixture (where the sedation data are not read)
 motion = None  # head motion: "realign" (raw data: dipy rigid realignment, FD scrubbing) or "fmriprep" (needs derivatives_dir)
 derivatives_dir = None  # fMRIPrep output folder, for motion="fmriprep"
 fd_threshold_mm = None  # framewise displacement above which a frame is censored, mm
@@ -74,31 +75,31 @@ n_seeds = None  # simulated inductions per kind (the lag CI is over these)
 inductions = None  # which ramps: "long-range" (the paper's mechanism); controls "global", "global-up", "bifurcation"
 couplings = None  # global couplings tried when calibrating the model to the HCP connectivity
 ramp_s = None  # induction ramp duration, simulated seconds
-n_jobs = None  # worker processes for the simulations and the realignment
+executor = None  # where realignments and simulations run: "local", "processes:N", "dask-local:N", "dask:ADDRESS", "submitit:FOLDER"
 n_surrogates = None  # noise and phase-randomised surrogates per run for each reading's ceilings
 
 # %%
 # %matplotlib inline
-from dataclasses import replace
-
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 from IPython.display import Markdown, display
 
-from tgnlib.brain import analysis, insilico
-from tgnlib.brain.connectome import clean_timeseries, load_hcp_connectome, load_schaefer_group
-from tgnlib.brain.fixture import make_bids_fixture
-from tgnlib.brain.geometry import RANK_KINDS, connectivity_rank, distance_matrix, distance_threshold, functional_connectivity, split_by_distance
-from tgnlib.brain.sedation import ACCESSION, STATES, download_sedation_data
+from tgnlib.brain import analysis, insilico, plan
+from tgnlib.brain.connectome import load_schaefer_group
+from tgnlib.brain.geometry import RANK_KINDS, connectivity_rank, distance_matrix, distance_threshold, split_by_distance
+from tgnlib.brain.sedation import ACCESSION, STATES
 from tgnlib.chapter import open_chapter
 from tgnlib.display import PAGE_WIDTH_IN, format_table, use_book_style
 from tgnlib.ledger import chapter_summary
+from tgnlib.runs import execute, make_executor
 from tgnlib.verdicts import brain as rules
 from tgnlib.verdicts import rule_text
 
 ch, P = open_chapter("brain", globals())
-hcp = load_hcp_connectome()
+pipeline = plan.prepare(P, seed=ch.seed, output_dir=ch.output_dir)  # what runs long, listed; nothing run yet
+pool = make_executor(P.executor)
+hcp = pipeline.hcp
 use_book_style()
 print(ch)
 print(P)
@@ -122,21 +123,18 @@ print(P)
 # global signal regression. DVARS and mean FD per state stay beside the ranks as motion covariates. Every
 # state is cut into windows of the same length (the subject's shortest run after scrubbing), so a longer run
 # does not earn a higher rank.
+#
+#
+# The realignments are independent of each other, so they are listed first (`tgnlib.brain.plan`, stage
+# `realign`) and handed to the `executor` knob (this process, a pool of processes, a Dask cluster or Slurm
+# through submitit; `tgnlib.runs`); the table below reads them back from the cache.
 
 # %%
-if P.sedation_data:
-    bids_root = download_sedation_data(P.data_dir or ch.output_dir / "data" / ACCESSION, subjects=P.subjects)
-    SEDATION_DATA = f"OpenNeuro {ACCESSION} (Naci et al. 2018; Kandeepan et al. 2020), rest runs, {P.n_parcels} Ward parcels per subject"
-else:
-    bids_root = make_bids_fixture(ch.output_dir / "data" / "ds003171-fixture", subjects=("01CB", "02CB", "03CB", "04CB", "05CB"),
-                                  n_volumes=200, two_runs={"03CB": "awake"}, motion_mm=1.5, seed=ch.seed)
-    SEDATION_DATA = (f"SYNTHETIC BIDS fixture laid out like {ACCESSION} (5 subjects, planted sources per state "
-                     f"awake 20 / light 10 / deep 2 / recovery 15, a 1.5-mm head jump in every run, two awake runs for 03CB), "
-                     f"{P.n_parcels} Ward parcels; not brain data")
+bids_root, SEDATION_DATA = pipeline.bids_root, pipeline.data_description
+execute(pipeline.specs("realign"), pool)
 table = analysis.sedation_rank_table(bids_root, n_parcels=P.n_parcels, quantiles=P.quantiles, subjects=P.subjects,
                                     n_surrogates=P.n_surrogates, motion=P.motion, derivatives=P.derivatives_dir,
-                                    fd_threshold_mm=P.fd_threshold_mm, cache_dir=ch.output_dir / "cache" / "brain" / "realigned",
-                                    n_jobs=P.n_jobs, seed=ch.seed)
+                                    fd_threshold_mm=P.fd_threshold_mm, cache_dir=pipeline.realigned_dir, seed=ch.seed)
 print(SEDATION_DATA)
 display(format_table(table.groupby(["gsr", "kind", "state"], sort=False)["rank"].mean().unstack("state")[list(STATES)].reset_index()
                      .assign(gsr=lambda d: d.gsr.map({False: "off", True: "on"})).rename(columns={"gsr": "GSR", "kind": "reading"}),
@@ -398,11 +396,10 @@ print("B2:", b2_verdict)
 # runs at the largest Euler step that keeps $K\,\lambda_{max}(L)\,dt \le 1.5$ (the step is stable below 2).
 
 # %%
-empirical_fc = np.mean([functional_connectivity(clean_timeseries(b, hcp.t_r)) for b in hcp.bold], axis=0)
-base_config = insilico.InductionConfig(ramp_s=P.ramp_s)
-calibration = insilico.bracket_coupling(hcp, P.couplings, empirical_fc, base_config, seed=ch.seed)
+execute(pipeline.specs("calibrate"), pool)
+calibration = pipeline.calibration()
 best_k = calibration["best"]
-config = replace(base_config, coupling=best_k, dt_ms=insilico.stable_dt(hcp, best_k))  # the up-ramp takes a smaller one if it needs it
+config = pipeline.config()  # the best K at its stable Euler step; the up-ramp takes a smaller one if it needs it
 display(format_table(pd.DataFrame({"coupling K": list(calibration["fits"]), "FC fit (Pearson r)": list(calibration["fits"].values()),
                                    "added by the widening": [k in calibration["added"] for k in calibration["fits"]]}),
                      f"Calibration: simulated vs HCP FC per global coupling (300 simulated s each); best K = {best_k:.3g}, "
@@ -423,9 +420,9 @@ print(config)
 # Fisher exact test). Lag = synchrony onset - rank onset, positive when rank collapse comes first.
 
 # %%
-kinds = [*P.inductions, insilico.STEADY]
-results = insilico.run_inductions(hcp, kinds, list(range(ch.seed, ch.seed + P.n_seeds)), config,
-                                  cache_dir=ch.output_dir / "cache" / "brain", n_jobs=P.n_jobs)
+kinds = pipeline.kinds
+execute(pipeline.specs("main"), pool)  # every kind x seed, independent runs: fanned out like the realignments
+results = pipeline.inductions()
 onsets = analysis.calibrate_onsets(results, config)
 lags = analysis.calibrated_lags(results, config, onsets)
 summary = analysis.summarise_lags(lags, seed=ch.seed)

@@ -268,7 +268,7 @@ def test_run_inductions_caches_and_resumes(connectome, tmp_path, monkeypatch):
     def fail(*args):
         raise AssertionError("a cached run was simulated again")
 
-    monkeypatch.setattr(insilico, "_simulate_and_measure", fail)
+    monkeypatch.setattr(insilico, "simulate_and_save", fail)
     again = insilico.run_inductions(connectome, ["bifurcation"], [0], TINY, cache_dir=tmp_path, progress=False)
     assert np.array_equal(first[("bifurcation", 0)]["long-range rank"], again[("bifurcation", 0)]["long-range rank"])
     assert set(first[("bifurcation", 0)]) >= set(insilico.MEASURES) | {"t_s"}

@@ -281,3 +281,69 @@ def test_chapters_with_runs_are_found_by_their_plan_module():
         runs.prepare("theory", "ci")
     with pytest.raises(SystemExit):  # the CLI offers only chapters with a plan
         runs.main(["list", "--chapter", "theory", "--scale", "ci"])
+
+
+# ---- chapter 2.4: realignments, the calibration, the simulations ---------------------------------------------------
+
+def brain_micro(tmp_path, monkeypatch):
+    from tgnlib.brain import insilico
+    from tgnlib.brain import plan as brain_plan
+    from tgnlib.brain.fixture import make_bids_fixture
+
+    tiny = insilico.InductionConfig(baseline_s=20.0, ramp_s=10.0, hold_s=4.0, window_tr=5, discard_s=4.0)  # 34 simulated s a run
+    # a calibration that peaks at K = 0.3 without simulating (workers never calibrate: it runs in this process)
+    monkeypatch.setattr(insilico, "fit_coupling", lambda c, ks, fc, *a, **k: {float(x): -(float(x) - 0.3) ** 2 for x in ks})
+    monkeypatch.setattr(brain_plan.Pipeline, "base_config", property(lambda self: replace(tiny, ramp_s=self.P.ramp_s)))
+    pipeline = runs.prepare("brain", "ci", output_dir=tmp_path / "out", n_seeds=2, inductions=["global"], ramp_s=10.0,
+                            couplings=[0.2, 0.3, 0.4])
+    bids = make_bids_fixture(tmp_path / "bids", n_volumes=25, shape=(8, 8, 6), motion_mm=1.5)  # 3 subjects x 4 states
+    pipeline.__dict__["_data"] = (bids, "a 25-volume fixture")  # instead of the ci fixture's 200 volumes x 5 subjects
+    return pipeline
+
+
+def test_brain_runs_are_the_ones_the_notebook_reads(tmp_path, monkeypatch):
+    from tgnlib.brain import insilico, preprocess
+
+    pipeline = brain_micro(tmp_path, monkeypatch)
+    listed = pipeline.specs()
+    assert [s.stage for s in listed] == ["realign"] * 12 + ["calibrate"]  # main: only once the calibration exists
+    assert all(s.cost == 25 * 2.0 for s in listed[:12])  # 25 volumes x TR 2 s of scanned BOLD
+    with pytest.raises(runs.RunsMissing, match="calibration"):
+        pipeline.specs("main")
+    assert runs.execute(pipeline.specs("calibrate"), progress=False)["ran"] == [listed[-1].key]
+    assert pipeline.calibration()["best"] == 0.3 and pipeline.calibration()["bracketed"]
+    main = pipeline.specs("main")
+    assert [(s.kwargs["induction"], s.kwargs["seed"]) for s in main] == [("global", 0), ("global", 1), ("none", 0), ("none", 1)]
+    # simulations on two spawned processes land where the chapter's own call finds them, with the same numbers
+    pool = runs.make_executor("processes:2")
+    with pool:
+        runs.execute(main + listed[:2], pool, progress=False)  # two realignments stand for the twelve
+    direct = insilico.run_inductions(pipeline.hcp, pipeline.kinds, pipeline.seeds, pipeline.config(), cache_dir=tmp_path / "direct",
+                                     progress=False)
+
+    def fail(*args, **kwargs):
+        raise AssertionError("a finished run was computed again")
+
+    monkeypatch.setattr(insilico, "simulate_and_save", fail)
+    read = pipeline.inductions()
+    assert sorted(read) == sorted(direct)
+    for key in read:
+        for name in direct[key]:
+            np.testing.assert_array_equal(read[key][name], direct[key][name], err_msg=f"{key} {name}")
+    # the realignments are read back too, never redone
+    import dipy.align
+    monkeypatch.setattr(dipy.align, "register_series", fail)
+    run = listed[0].kwargs["run_path"]
+    image, parameters = preprocess.realign_run(run, pipeline.realigned_dir)
+    assert parameters.shape == (25, 6) and image.shape[-1] == 25
+    assert all(s.finished for s in pipeline.specs("main")) and [s.finished for s in pipeline.specs("realign")] == [True] * 2 + [False] * 10
+
+
+def test_brain_in_silico_stages_list_without_touching_the_data(tmp_path, capsys):
+    args = ["--chapter", "brain", "--scale", "ci", "--output-dir", str(tmp_path / "cli"), "--set", "n_seeds=2"]
+    assert runs.main(["list", *args, "--stage", "calibrate"]) == 0
+    out = capsys.readouterr()
+    assert out.out.startswith("calibration-") and "1 runs listed, 1 to do (cost: seconds of BOLD" in out.err
+    assert not (tmp_path / "cli" / "data").exists()  # the sedation fixture is made only when the realignments are listed
+    with pytest.raises(KnobError, match="executor"):
+        runs.main(["list", *args, "--set", "executor=threads:2"])

@@ -21,6 +21,36 @@ from .sedation import STATES, find_runs
 from .stats import compare_paired, correct_pvalues, min_attainable_p, minimum_detectable_effect, motion_adjusted_difference, sign_flip_test
 
 
+def subject_runs(bids_root, subjects=None) -> dict[str, list]:
+    """The runs the chapter reads, by subject: every subject with a rest run in each state.
+
+    Parameters
+    ----------
+    bids_root : path
+        A ds003171 (or fixture) folder.
+    subjects : list of str, optional
+        Keep only these (in this order); default every complete subject, sorted.
+
+    Returns
+    -------
+    dict
+        ``{subject: [BoldRun, ...]}``.
+
+    Raises
+    ------
+    ValueError
+        Fewer than 3 such subjects.
+    """
+    by_subject = {}
+    for r in find_runs(bids_root):
+        by_subject.setdefault(r.subject, []).append(r)
+    complete = sorted(s for s, rs in by_subject.items() if {r.state for r in rs} == set(STATES))
+    chosen = complete if subjects is None else [s for s in subjects if s in complete]
+    if len(chosen) < 3:
+        raise ValueError(f"need at least 3 subjects with a run in every state {STATES}; found {chosen} in {bids_root}")
+    return {s: by_subject[s] for s in chosen}
+
+
 def sedation_rank_table(bids_root, n_parcels: int = 100, window: int | None = None, quantiles=(0.5,), global_signal=(False, True),
                         subjects=None, n_surrogates: int = 5, motion: str = "realign", derivatives=None,
                         fd_threshold_mm: float = FD_THRESHOLD_MM, cache_dir=None, n_jobs: int = 1, seed: int = 0,
@@ -61,14 +91,8 @@ def sedation_rank_table(bids_root, n_parcels: int = 100, window: int | None = No
         reading's own ``floor``, ``noise`` and ``phase`` ceilings and its ``position`` between the floor
         (0) and the phase-randomised ceiling (1).
     """
-    runs = find_runs(bids_root)
-    by_subject = {}
-    for r in runs:
-        by_subject.setdefault(r.subject, []).append(r)
-    complete = sorted(s for s, rs in by_subject.items() if {r.state for r in rs} == set(STATES))
-    chosen = complete if subjects is None else [s for s in subjects if s in complete]
-    if len(chosen) < 3:
-        raise ValueError(f"need at least 3 subjects with a run in every state {STATES}; found {chosen} in {bids_root}")
+    by_subject = subject_runs(bids_root, subjects)
+    chosen = list(by_subject)
     with tempfile.TemporaryDirectory() as scratch:
         cache_dir = scratch if cache_dir is None else cache_dir
         if motion == "realign":  # once per run, in parallel; both GSR choices read it back

@@ -409,16 +409,56 @@ def detection_rate(series, baseline_end_s: float, direction: int, z: float, pers
                           for t, v in series]))
 
 
-def _simulate_and_measure(args):
-    connectome, induction, seed, config, path = args
+def induction_path(cache_dir, induction: str, seed: int, key: str) -> Path:
+    """Where one simulated run is kept: ``<cache_dir>/<induction>-seed<seed>-<key>.npz``.
+
+    Parameters
+    ----------
+    cache_dir : path
+    induction : str
+        From :data:`INDUCTIONS`, or ``"none"`` (the sham).
+    seed : int
+    key : str
+        :meth:`InductionConfig.fingerprint` of the run's configuration and connectome.
+
+    Returns
+    -------
+    pathlib.Path
+    """
+    return Path(cache_dir) / f"{induction}-seed{seed}-{key}.npz"
+
+
+def simulate_and_save(connectome: Connectome, induction: str, seed: int, config: InductionConfig, path) -> Path:
+    """Simulate one induction, measure it (:func:`sliding_measures`) and save the measures to ``path``.
+
+    The file is written whole or not at all, so a killed worker never leaves a run that looks finished.
+
+    Parameters
+    ----------
+    connectome : Connectome
+    induction : str
+    seed : int
+    config : InductionConfig
+    path : path
+        Usually :func:`induction_path`.
+
+    Returns
+    -------
+    pathlib.Path
+    """
     run = simulate_induction(connectome, induction, seed, config)
     measures = sliding_measures(run, long_range_mask(connectome, config.long_range_quantile), config)
     measures["kuramoto_per_tr"] = run.kuramoto
     measures["t_tr_s"] = run.t_s
-    tmp = Path(path).with_suffix(".partial.npz")
+    path = Path(path)
+    tmp = path.with_suffix(".partial.npz")
     np.savez(tmp, **measures)
-    tmp.replace(path)  # atomic: a killed worker never leaves a half-written run that looks finished
+    tmp.replace(path)
     return path
+
+
+def _simulate_and_save(args):
+    return simulate_and_save(*args)
 
 
 def run_inductions(connectome: Connectome, inductions, seeds, config: InductionConfig = InductionConfig(), cache_dir="cache/brain",
@@ -456,18 +496,18 @@ def run_inductions(connectome: Connectome, inductions, seeds, config: InductionC
     cache = Path(cache_dir)
     cache.mkdir(parents=True, exist_ok=True)
     key = config.fingerprint(connectome)
-    paths = {(i, s): cache / f"{i}-seed{s}-{key}.npz" for i in inductions for s in seeds}
+    paths = {(i, s): induction_path(cache, i, s, key) for i in inductions for s in seeds}
     todo = [(connectome, i, s, config, p) for (i, s), p in paths.items() if not p.exists()]
     bar = tqdm(total=len(todo), desc="in-silico inductions", disable=not progress or not todo)
     if n_jobs > 1 and len(todo) > 1:
         # spawn, not fork: a forked child of a process holding OpenMP / numba threads (a Jupyter
         # kernel with torch loaded) can deadlock on a lock some thread held at the fork.
         with ProcessPoolExecutor(max_workers=n_jobs, mp_context=multiprocessing.get_context("spawn")) as pool:
-            for _ in pool.map(_simulate_and_measure, todo):
+            for _ in pool.map(_simulate_and_save, todo):
                 bar.update()
     else:
         for job in todo:
-            _simulate_and_measure(job)
+            simulate_and_save(*job)
             bar.update()
     bar.close()
     out = {}
@@ -484,6 +524,25 @@ def onset_lag(measures: dict, config: InductionConfig, rank: str = "long-range r
     rank_onset = detect_onset(t, measures[rank], config.baseline_s, -1, rule)
     sync_onset = detect_onset(t, measures[synchrony], config.baseline_s, +1, rule)
     return {"rank_onset_s": rank_onset, "sync_onset_s": sync_onset, "lag_s": sync_onset - rank_onset}
+
+
+def empirical_fc(connectome: Connectome) -> np.ndarray:
+    """The calibration's target: the mean over the connectome's resting runs of their functional connectivity.
+
+    Each run is cleaned as the data are (:func:`tgnlib.brain.connectome.clean_timeseries`: detrended,
+    band-passed 0.01-0.1 Hz, z-scored) before its correlation matrix is taken.
+
+    Parameters
+    ----------
+    connectome : Connectome
+
+    Returns
+    -------
+    numpy.ndarray, shape (P, P)
+    """
+    from .connectome import clean_timeseries
+
+    return np.mean([functional_connectivity(clean_timeseries(b, connectome.t_r)) for b in connectome.bold], axis=0)
 
 
 def fit_coupling(connectome: Connectome, couplings, empirical_fc, config: InductionConfig = InductionConfig(), seed: int = 0,

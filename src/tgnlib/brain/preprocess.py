@@ -149,10 +149,8 @@ def realign_run(run_path, cache_dir=None):
     import nibabel
 
     run_path = Path(run_path)
-    stem = run_path.name.split(".nii")[0].removesuffix("_bold")
     if cache_dir is not None:
-        image_file = Path(cache_dir) / f"{stem}_desc-realigned_bold.nii.gz"
-        motion_file = Path(cache_dir) / f"{stem}_motion.tsv"
+        image_file, motion_file = realigned_paths(run_path, cache_dir)
         if image_file.exists() and motion_file.exists():
             return nibabel.load(image_file), pd.read_csv(motion_file, sep="\t").to_numpy()
     import logging
@@ -176,8 +174,29 @@ def realign_run(run_path, cache_dir=None):
         nibabel.save(realigned, tmp)
         tmp.replace(image_file)  # written whole or not at all
         columns = ["trans_x", "trans_y", "trans_z", "rot_x", "rot_y", "rot_z"]  # fMRIPrep's names
-        pd.DataFrame(parameters, columns=columns).to_csv(motion_file, sep="\t", index=False)
+        tmp = motion_file.with_name(".tmp-" + motion_file.name)
+        pd.DataFrame(parameters, columns=columns).to_csv(tmp, sep="\t", index=False)
+        tmp.replace(motion_file)  # written last and whole: its presence marks the run realigned
     return realigned, parameters
+
+
+def realigned_paths(run_path, cache_dir) -> tuple[Path, Path]:
+    """Where :func:`realign_run` keeps a run's realigned image and its motion parameters.
+
+    Parameters
+    ----------
+    run_path : path
+        The raw 4D BOLD image.
+    cache_dir : path
+
+    Returns
+    -------
+    (pathlib.Path, pathlib.Path)
+        ``<cache_dir>/<run>_desc-realigned_bold.nii.gz`` and ``<cache_dir>/<run>_motion.tsv`` (written
+        second, so its presence marks the run finished).
+    """
+    stem = Path(run_path).name.split(".nii")[0].removesuffix("_bold")
+    return Path(cache_dir) / f"{stem}_desc-realigned_bold.nii.gz", Path(cache_dir) / f"{stem}_motion.tsv"
 
 
 def realign_runs(runs: list[BoldRun], cache_dir, n_jobs: int = 1, progress: bool = True) -> None:
