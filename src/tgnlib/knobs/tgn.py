@@ -44,11 +44,11 @@ KNOBS = ChapterKnobs("tgn", (
     Knob("context", "int", "tokens per training sequence and per evaluation window", unit="tokens", low=8, high=16384,
          ci=128, laptop=256, full=512),
     Knob("steps", "int", "optimiser steps per run (the token budget is steps x batch_size x context)", unit="steps", low=1,
-         high=10**7, ci=200, laptop=3000, full=20000),
+         high=10**7, ci=100, laptop=3000, full=20000),
     Knob("search_steps", "int", "optimiser steps of each learning-rate search run (capped at steps; the chosen rate is "
-         "then trained at steps for every seed)", unit="steps", low=1, high=10**7, ci=200, laptop=500, full=20000),
+         "then trained at steps for every seed)", unit="steps", low=1, high=10**7, ci=100, laptop=500, full=20000),
     Knob("sweep_steps", "int", "optimiser steps of each run of the lambda sweep (capped at steps; the fixed-gate "
-         "baselines are trained at the same budget for comparison)", unit="steps", low=1, high=10**7, ci=200, laptop=500,
+         "baselines are trained at the same budget for comparison)", unit="steps", low=1, high=10**7, ci=100, laptop=500,
          full=20000),
     Knob("batch_size", "int", "sequences per step", low=1, high=4096, ci=16, laptop=8, full=32),
     Knob("learning_rates", "list[float]", "learning-rate search, the same for every model; the best on validation is kept",
@@ -60,10 +60,10 @@ KNOBS = ChapterKnobs("tgn", (
          ci=[1e-3, 1e-2, 1e-1, 1.0], laptop=_LAPTOP_LAMBDAS, full=_LAMBDAS),
     Knob("eval_windows", "int", "evaluation windows per split; None: the whole split", low=1, high=10**7, nullable=True,
          ci=256, laptop=None, full=None),
-    Knob("recall_steps", "int", "training steps on the synthetic recall task", unit="steps", low=1, high=10**6, ci=400,
+    Knob("recall_steps", "int", "training steps on the synthetic recall task", unit="steps", low=1, high=10**6, ci=200,
          laptop=2000, full=3000),
     Knob("mqar_steps", "int", "training steps on multi-query associative recall (MQAR)", unit="steps", low=1, high=10**6,
-         ci=400, laptop=2000, full=20000),
+         ci=200, laptop=2000, full=20000),
     Knob("mqar_pairs", "int", "key-value pairs per MQAR sequence of 64 tokens (enough that a recurrent state cannot hold "
          "them all, else the probe needs no attention; at most 15, so that the query region keeps free slots: at 16 "
          "every slot holds a query in every sequence and G8's position-matched control has no token to read)", low=1,
