@@ -451,14 +451,11 @@ def simulate_and_save(connectome: Connectome, induction: str, seed: int, config:
     measures["kuramoto_per_tr"] = run.kuramoto
     measures["t_tr_s"] = run.t_s
     path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(".partial.npz")
     np.savez(tmp, **measures)
     tmp.replace(path)
     return path
-
-
-def _simulate_and_save(args):
-    return simulate_and_save(*args)
 
 
 def run_inductions(connectome: Connectome, inductions, seeds, config: InductionConfig = InductionConfig(), cache_dir="cache/brain",
@@ -503,7 +500,7 @@ def run_inductions(connectome: Connectome, inductions, seeds, config: InductionC
         # spawn, not fork: a forked child of a process holding OpenMP / numba threads (a Jupyter
         # kernel with torch loaded) can deadlock on a lock some thread held at the fork.
         with ProcessPoolExecutor(max_workers=n_jobs, mp_context=multiprocessing.get_context("spawn")) as pool:
-            for _ in pool.map(_simulate_and_save, todo):
+            for _ in pool.map(simulate_and_save, *zip(*todo)):
                 bar.update()
     else:
         for job in todo:

@@ -114,7 +114,6 @@ def calibrate(couplings: list, config: insilico.InductionConfig, seed: int, path
 
 def simulate(induction: str, seed: int, config: insilico.InductionConfig, path: str) -> str:
     """Worker function of the ``"main"`` stage: one induction (:func:`tgnlib.brain.insilico.simulate_and_save`)."""
-    Path(path).parent.mkdir(parents=True, exist_ok=True)
     insilico.simulate_and_save(_hcp(), induction, seed, config, path)
     return path
 
@@ -263,5 +262,5 @@ def prepare(P: SimpleNamespace, seed: int = 0, output_dir="tgn-output", device="
     -------
     Pipeline
     """
-    return Pipeline(P, seed, Path(output_dir), load_hcp_connectome())
+    return Pipeline(P, seed, Path(output_dir), _hcp())
 
