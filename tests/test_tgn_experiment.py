@@ -69,6 +69,19 @@ def test_a_finished_run_is_reused_not_retrained(tmp_path, monkeypatch):
     assert again.scores == first.scores and np.array_equal(again.series("ce"), first.series("ce"))
 
 
+def test_an_evaluation_is_kept_in_the_run_folder_and_redone_only_for_other_windows(tmp_path, monkeypatch):
+    first = run("tgn", MODEL, TRAIN, TOKENS, tmp_path, {"validation": TOKENS[:500]}, eval_windows=3, progress=False)
+    assert len(list(first.out_dir.glob("scores-validation-*.json"))) == 1
+    monkeypatch.setattr(experiment, "evaluate", lambda *a, **k: pytest.fail("a kept evaluation was computed again"))
+    again = run("tgn", MODEL, TRAIN, TOKENS, tmp_path, {"validation": TOKENS[:500]}, eval_windows=3, progress=False)
+    assert again.scores == first.scores  # read back exactly (JSON keeps every float)
+    calls = []
+    monkeypatch.setattr(experiment, "evaluate", lambda *a, **k: calls.append(k) or {"ce": 1.0})
+    other = run("tgn", MODEL, TRAIN, TOKENS, tmp_path, {"validation": TOKENS[:500]}, eval_windows=2, progress=False)
+    run("tgn", MODEL, TRAIN, TOKENS, tmp_path, {"validation": TOKENS[:400]}, eval_windows=3, progress=False)
+    assert other.scores["validation"] == {"ce": 1.0} and [c["max_windows"] for c in calls] == [2, 3]
+
+
 def test_learning_rate_search_keeps_the_lowest_validation_loss(tmp_path):
     best, searched = best_learning_rate("tgn", MODEL, TRAIN, [1e-5, 3e-2], TOKENS, tmp_path, {"validation": TOKENS[:500]},
                                         progress=False)

@@ -9,6 +9,7 @@ and the same learning-rate search (:func:`best_learning_rate`).
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import socket
 import threading
@@ -256,9 +257,51 @@ def run(name: str, model_cfg: TGNConfig, train_cfg: TrainConfig, data, root, eva
                 train(model_cfg, train_cfg, data, out, device=device, progress=progress, validation=validation,
                       eval_every=eval_every)
     model, history = load_run(out, device=device)
-    scores = {split: evaluate(model, tokens, train_cfg.seq_len, max_windows=eval_windows)
+    scores = {split: evaluate_cached(model, out, split, tokens, train_cfg.seq_len, eval_windows)
               for split, tokens in (eval_splits or {}).items()}
     return Run(name, model_cfg, train_cfg, out, history, model.n_params(), scores)
+
+
+EVALUATION_CODE = _HERE / "evaluate.py"
+
+
+def evaluate_cached(model, out_dir, split: str, tokens, seq_len: int, max_windows: int | None = None) -> dict:
+    """:func:`~tgnlib.tgn.evaluate.evaluate` of a finished run on one split, kept in the run's folder.
+
+    A chapter reads every run back several times (the learning-rate search is read to choose the rate,
+    then again for its table), and a worker that trained the run can evaluate it where it stands: the
+    first evaluation is written to ``<out_dir>/scores-<split>-<key>.json`` (atomically) and every later
+    one reads it. The key fingerprints the split's tokens, ``seq_len``, ``max_windows`` and the
+    evaluation code, so a different split, window count or an edited ``evaluate.py`` evaluates afresh.
+
+    Parameters
+    ----------
+    model : TGNLanguageModel
+        The run's trained model (:func:`~tgnlib.tgn.evaluate.load_run`).
+    out_dir : path
+        The run's folder.
+    split : str
+        The split's name (part of the file name, for a reader of the folder).
+    tokens : 1-d array of token ids
+    seq_len : int
+        Window length in tokens.
+    max_windows : int or None, default None
+        Windows evaluated (None: the whole split).
+
+    Returns
+    -------
+    dict
+        As :func:`~tgnlib.tgn.evaluate.evaluate` returns it.
+    """
+    key = run_key({"seq_len": int(seq_len), "max_windows": max_windows}, data=tokens, code=code_fingerprint(EVALUATION_CODE))
+    path = Path(out_dir) / f"scores-{split}-{key}.json"
+    if path.is_file():
+        return json.loads(path.read_text())
+    scores = evaluate(model, tokens, seq_len, max_windows=max_windows)
+    tmp = path.with_suffix(f".{os.getpid()}.tmp")  # per process: two readers of one run may both evaluate it
+    tmp.write_text(json.dumps(scores))
+    os.replace(tmp, path)
+    return scores
 
 
 def best_learning_rate(name: str, model_cfg: TGNConfig, train_cfg: TrainConfig, learning_rates, data, root,

@@ -67,12 +67,13 @@ def _data(ref: tuple):
 
 
 def train_run(name: str, model_cfg: TGNConfig, train_cfg: TrainConfig, data: tuple, root: str, eval_every: int = 0,
-              device: str = "cpu") -> str:
-    """Train one run of the chapter into the cache (what a worker executes); return its folder.
+              eval_windows: int | None = None, device: str = "cpu") -> str:
+    """Train one run of the chapter into the cache, then evaluate a text run on its validation and test
+    splits as the notebook will read it (what a worker executes); return its folder.
 
     Parameters
     ----------
-    name, model_cfg, train_cfg, eval_every :
+    name, model_cfg, train_cfg, eval_every, eval_windows :
         As for :func:`tgnlib.tgn.experiment.run`.
     data : tuple
         ``("text", corpus, tokenizer, seed)``, ``("recall", seed)`` or ``("mqar", n_pairs, seed)``.
@@ -86,9 +87,12 @@ def train_run(name: str, model_cfg: TGNConfig, train_cfg: TrainConfig, data: tup
         The run folder.
     """
     tokens = _data(data)
-    splits = _token_splits(*data[1:]) if data[0] == "text" else None
-    evals = {"validation": splits.validation} if eval_every else None
-    r = run(name, model_cfg, train_cfg, tokens, root, evals, eval_windows=1, device=device, progress=False, eval_every=eval_every)
+    evals = None
+    if data[0] == "text":  # evaluated here, in parallel, and kept (experiment.evaluate_cached): the notebook only reads it
+        splits = _token_splits(*data[1:])
+        evals = {"validation": splits.validation, "test": splits.test}
+    r = run(name, model_cfg, train_cfg, tokens, root, evals, eval_windows=eval_windows, device=device, progress=False,
+            eval_every=eval_every)
     return str(r.out_dir)
 
 
@@ -239,7 +243,7 @@ class Training:
                 seen.add(folder.name)
                 out.append(RunSpec(folder.name, st, train_run,
                                    dict(name=p.name, model_cfg=p.model_cfg, train_cfg=p.train_cfg, data=p.data, root=str(self.runs_root),
-                                        eval_every=p.eval_every, device=str(self.device)),
+                                        eval_every=p.eval_every, eval_windows=self.P.eval_windows, device=str(self.device)),
                                    folder / "model.pt", cost=float(p.train_cfg.steps * p.train_cfg.batch_size * p.train_cfg.seq_len)))
         return out
 
