@@ -351,6 +351,10 @@ def test_sedation_table_reads_fmriprep_derivatives_pools_two_runs_and_bounds_eve
     runs = table[table.kind == "time series"].set_index(["subject", "state"])["runs"]
     assert runs[("03CB", "awake")] == 2 and (runs.drop(("03CB", "awake")) == 1).all()
     assert (table.kept < 1).all() and (table.mean_fd_mm > 0).all()  # the planted jumps were censored
+    # the planted order survives fMRIPrep's confounds: 2 sources in deep against 20 awake, in every subject (the fixture's
+    # white-matter and CSF signals once carried the sources, and their regression left deep the highest-rank state)
+    rank = table[(table.kind == "time series") & (table["quantile"] == 0.5)].pivot_table(index="subject", columns="state", values="rank")
+    assert (rank["deep"] < rank["awake"]).all() and (rank["deep"] == rank.min(axis=1)).all(), rank
     placed = table["floor"] < table["phase"]
     assert placed.mean() > 0.8 and table["position"][~placed].isna().all()
     np.testing.assert_allclose(table["position"][placed], ((table["rank"] - table["floor"]) / (table["phase"] - table["floor"]))[placed])

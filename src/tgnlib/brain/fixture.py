@@ -15,6 +15,7 @@ only has the files, names, headers and sidecars the pipeline reads.
 from __future__ import annotations
 
 import json
+import zlib
 from pathlib import Path
 
 import numpy as np
@@ -60,7 +61,8 @@ def make_bids_fixture(root, subjects=("01CB", "02CB", "03CB"), n_volumes: int = 
     derivatives : bool, default False
         Also write ``derivatives/fmriprep/sub-<label>/func/<run>_space-T1w_desc-preproc_bold.nii.gz``
         (the image before the planted motion) and ``<run>_desc-confounds_timeseries.tsv`` (the
-        planted translations, their FD, and white-matter, CSF and global signals).
+        planted translations, their FD, the global signal, and white-matter and CSF signals that,
+        like real tissue signals, carry none of the grey-matter sources).
     seed : int, default 0
 
     Returns
@@ -107,7 +109,8 @@ def make_bids_fixture(root, subjects=("01CB", "02CB", "03CB"), n_volumes: int = 
                     moved[..., t] = ndimage.shift(data[..., t], (shift_mm[t] / voxel_mm, 0, 0), order=1)
                 _save(moved, affine, t_r, func / f"{stem}_bold.nii.gz")
                 if derivatives:
-                    _write_fmriprep(root / "derivatives" / "fmriprep" / f"sub-{subject}" / "func", stem, data, affine, t_r, brain, shift_mm)
+                    _write_fmriprep(root / "derivatives" / "fmriprep" / f"sub-{subject}" / "func", stem, data, affine, t_r, brain, shift_mm,
+                                    np.random.default_rng([seed, zlib.crc32(stem.encode())]))
     return root
 
 
@@ -120,8 +123,15 @@ def _save(data, affine, t_r: float, path: Path) -> None:
     nibabel.save(img, path)
 
 
-def _write_fmriprep(folder: Path, stem: str, data, affine, t_r: float, brain, shift_mm) -> None:
-    """fMRIPrep-like outputs of one run: its image (motion already undone) and confounds table."""
+def _write_fmriprep(folder: Path, stem: str, data, affine, t_r: float, brain, shift_mm, rng) -> None:
+    """fMRIPrep-like outputs of one run: its image (motion already undone) and confounds table.
+
+    The white-matter and CSF columns are the baseline plus independent noise (from ``rng``, a stream of
+    their own, so the images do not change): the fixture has no tissue outside its grey-matter sources. Means
+    over halves of the brain, as they once were, carry the sources themselves, and regressing two of them
+    out of a 2-source state left mostly noise: the fMRIPrep path then read the deep state as the
+    highest-rank one in every subject (26 vs 17 awake), the planted order inverted.
+    """
     import pandas as pd
 
     folder.mkdir(parents=True, exist_ok=True)
@@ -130,8 +140,9 @@ def _write_fmriprep(folder: Path, stem: str, data, affine, t_r: float, brain, sh
     fd = np.concatenate([[np.nan], np.abs(np.diff(shift_mm))])
     zeros = np.zeros(len(shift_mm))
     dvars = np.concatenate([[np.nan], np.sqrt((np.diff(voxels, axis=1) ** 2).mean(0))])
-    table = pd.DataFrame({"global_signal": voxels.mean(0), "csf": voxels[: len(voxels) // 2].mean(0),
-                          "white_matter": voxels[len(voxels) // 2:].mean(0), "std_dvars": dvars / np.nanmedian(dvars),
+    tissue = 1000.0 * (1 + 0.02 * rng.standard_normal((2, len(shift_mm))))  # CSF, white matter: no sources
+    table = pd.DataFrame({"global_signal": voxels.mean(0), "csf": tissue[0], "white_matter": tissue[1],
+                          "std_dvars": dvars / np.nanmedian(dvars),
                           "framewise_displacement": fd, "trans_x": shift_mm, "trans_y": zeros, "trans_z": zeros,
                           "rot_x": zeros, "rot_y": zeros, "rot_z": zeros})
     table.to_csv(folder / f"{stem}_desc-confounds_timeseries.tsv", sep="\t", index=False, na_rep="n/a")
