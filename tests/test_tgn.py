@@ -7,7 +7,7 @@ from torch.nn import functional as F
 
 from tgnlib.tgn import TGNConfig, TGNLanguageModel
 from tgnlib.tgn.attention import CausalSelfAttention, attend_rows
-from tgnlib.tgn.inertial import parallel_scan, scan, sequential_scan
+from tgnlib.tgn.inertial import _GRUScan, gru, parallel_scan, scan, sequential_scan
 from tgnlib.tgn.model import TGNBlock
 
 VARIANTS = [dict(mode=m, inertial=i) for m, i in itertools.product(("tgn", "inertial", "attention", "transformer"), ("gru", "mamba"))]
@@ -199,6 +199,36 @@ def test_sequential_scan_gradient_equals_autograd_through_the_recurrence():
         torch.testing.assert_close(got, want)
     assert torch.autograd.gradcheck(sequential_scan, (a[:1, :6, :2, :1].detach().requires_grad_(),
                                                       b[:1, :6, :2, :1].detach().requires_grad_()))
+
+
+@pytest.mark.parametrize("shape", [(3, 29, 5, 7), (1, 1, 4, 4)])
+def test_gru_loop_equals_torch_gru_with_its_gradients(shape):
+    bsz, t_len, d_in, d = shape
+    torch.manual_seed(0)
+    module = torch.nn.GRU(d_in, d, batch_first=True).double()
+    x = torch.randn(bsz, t_len, d_in, dtype=torch.float64, requires_grad=True)
+    weights = torch.randn(bsz, t_len, d, dtype=torch.float64)
+    results = {}
+    for method in ("torch", "loop"):
+        out = gru(x, module, method)
+        results[method] = (out, *torch.autograd.grad((out * weights).sum(), (x, *module.parameters())))
+    assert results["torch"][0].shape == (bsz, t_len, d)
+    for got, want in zip(results["loop"], results["torch"]):
+        torch.testing.assert_close(got, want)
+    torch.testing.assert_close(gru(x, module), results["loop"][0])  # "auto" is the loop on the CPU
+
+
+def test_gru_loop_backward_passes_gradcheck_and_refuses_what_it_does_not_run():
+    g = torch.Generator().manual_seed(2)
+    gi = torch.randn(2, 5, 9, generator=g, dtype=torch.float64, requires_grad=True)
+    w_hh = torch.randn(9, 3, generator=g, dtype=torch.float64, requires_grad=True)
+    b_hh = torch.randn(9, generator=g, dtype=torch.float64, requires_grad=True)
+    assert torch.autograd.gradcheck(_GRUScan.apply, (gi, w_hh, b_hh))
+    module = torch.nn.GRU(3, 3, batch_first=True)
+    with pytest.raises(ValueError, match="'cudnn'"):
+        gru(torch.zeros(1, 2, 3), module, "cudnn")
+    with pytest.raises(ValueError, match="one-layer"):
+        gru(torch.zeros(1, 2, 3), torch.nn.GRU(3, 3, num_layers=2, batch_first=True))
 
 
 def reference_selective_scan(u, delta, A, B, C, D, delta_softplus):
