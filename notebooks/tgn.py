@@ -108,7 +108,8 @@ from tgnlib.tgn.evaluate import (compute_profile, count_parameters, evaluate, ga
                                  unigram_cross_entropy)
 from tgnlib.runs import execute, make_executor
 from tgnlib.tgn import plan
-from tgnlib.tgn.experiment import describe_gate_trajectory, loss_drop_last_quarter, smooth, summarise_seeds, sweep_finals, transition_lambda
+from tgnlib.tgn.experiment import (describe_gate_trajectory, loss_drop_last_quarter, rates_at_grid_edge, smooth, summarise_seeds,
+                                   sweep_finals, transition_lambda)
 from tgnlib.tgn.mqar import MQARTask
 from tgnlib.tgn.probe import (gate_probe, gates_and_attended_distance, log_binned_means, long_context_gain, mqar_accuracy,
                               quantile_binned_means, recall_by_distance)
@@ -179,6 +180,8 @@ runs = {name: rs[0] for name, rs in seeds.items()}
 tgn_lr = runs["TGN (GRU)"].train_cfg.lr
 seed_runs = seeds["TGN (GRU)"]
 print("learning rate chosen on validation:", {k: r.train_cfg.lr for k, r in runs.items()})
+print("chosen at an end of the grid (a rate outside it may do better):", rates_at_grid_edge(
+    {k: r.train_cfg.lr for k, r in runs.items()}, P.learning_rates) or "none")
 
 # %% [markdown]
 # (claim-g1)=

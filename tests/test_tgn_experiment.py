@@ -5,7 +5,8 @@ import pytest
 
 from tgnlib.tgn import TGNConfig
 from tgnlib.tgn import experiment
-from tgnlib.tgn.experiment import best_learning_rate, describe_gate_trajectory, run, run_dir, smooth, transition_lambda
+from tgnlib.tgn.experiment import (best_learning_rate, describe_gate_trajectory, rates_at_grid_edge, run, run_dir, smooth,
+                                   transition_lambda)
 from tgnlib.tgn.train import TrainConfig
 
 TOKENS = np.random.default_rng(0).integers(0, 30, 3000)
@@ -89,6 +90,13 @@ def test_learning_rate_search_keeps_the_lowest_validation_loss(tmp_path):
     assert best.train_cfg.lr == min(searched, key=searched.get)
     with pytest.raises(ValueError, match="'validation'"):
         best_learning_rate("tgn", MODEL, TRAIN, [1e-3], TOKENS, tmp_path, {"test": TOKENS})
+
+
+def test_a_rate_chosen_at_either_end_of_the_grid_is_named():
+    chosen = {"a": 8e-3, "b": 4e-3, "c": 1e-3}
+    assert rates_at_grid_edge(chosen, [4e-3, 1e-3, 8e-3, 2e-3]) == {"a": "top", "c": "bottom"}
+    assert rates_at_grid_edge({"a": 2e-3, "b": 4e-3}, [1e-3, 2e-3, 4e-3, 8e-3]) == {}
+    assert rates_at_grid_edge({"a": 3e-3}, [3e-3]) == {}
 
 
 def test_smoothing_and_gate_trajectory_of_a_u_shape():

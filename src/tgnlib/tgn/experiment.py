@@ -334,6 +334,31 @@ def best_learning_rate(name: str, model_cfg: TGNConfig, train_cfg: TrainConfig, 
     return best, {lr: r.scores["validation"]["perplexity"] for lr, r in runs.items()}
 
 
+def rates_at_grid_edge(chosen: dict, learning_rates) -> dict[str, str]:
+    """The models whose chosen learning rate is the smallest or largest of the grid searched.
+
+    Such a choice does not bracket the optimum: a rate outside the grid may have done better, so a
+    comparison between models is then also a comparison of how well the grid suited each.
+
+    Parameters
+    ----------
+    chosen : dict
+        Model name -> the learning rate its search chose.
+    learning_rates : sequence of float
+        The grid searched (at least two values; with one there is no edge to speak of).
+
+    Returns
+    -------
+    dict
+        Model name -> ``"top"`` or ``"bottom"``, for those at an edge only.
+    """
+    grid = sorted(float(lr) for lr in learning_rates)
+    if len(grid) < 2:
+        return {}
+    edges = {grid[0]: "bottom", grid[-1]: "top"}
+    return {name: edges[float(lr)] for name, lr in chosen.items() if float(lr) in edges}
+
+
 def summarise_seeds(scores, split: str) -> dict:
     """One model's evaluation on a split, over its training seeds: means, and the loss's spread.
 
