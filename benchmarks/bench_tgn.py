@@ -11,7 +11,7 @@
    memory bandwidth, so expect the parallel scan to be slower there; the target is a GPU one.
 3. Training throughput (forward + backward + AdamW) of a TGN (GRU or Mamba-like inertial stream) vs a Transformer
    of the same parameter count (width matched within 10%), same depth, at the benchmark's size (width 256, 4
-   blocks) and at the chapter's laptop size (width 64, 2 blocks, 8 x 256 tokens). Issue 18's target: the
+   blocks) and at the chapter's laptop size (width 64, 2 blocks, 8 x 256 tokens; both with a 256-token vocabulary). Issue 18's target: the
    TGN at >= 0.7x the Transformer's tokens/s on this CPU. The GRU TGN is also timed with its reference
    path (`torch.nn.GRU` under autograd) in place of the loop with the hand-written backward, and the GRU
    layer alone is timed both ways.
@@ -20,7 +20,7 @@
    opening 10%) over a Transformer of the same parameter count (`tgnlib.tgn.evaluate.compute_profile`;
    untrained models, random tokens; the router's threshold settles on 60 short batches first).
 
-    python benchmarks/bench_tgn.py [--device cuda] [--threads N]
+    python benchmarks/bench_tgn.py [--device cuda] [--threads N] [--only attention|scan|training|compute]
 """
 
 import argparse

@@ -240,7 +240,7 @@ class _GRUScan(torch.autograd.Function):
     def backward(ctx, grad_h):
         w_hh, hs, r, z, n, gh_n = ctx.saved_tensors
         h_prev = torch.cat([torch.zeros_like(hs[:, :1]), hs[:, :-1]], dim=1)
-        dn_pre = (1 - z) * (1 - n * n)  # d n_pre / d h, n_pre the tanh's argument
+        dn_pre = (1 - z) * (1 - n * n)  # d h_t / d n_pre, n_pre the tanh's argument
         # (B, T, 3, D): d(gh)/d(h_t) per unit of dh_t, in torch.nn.GRU's gate order r, z, n
         coef = torch.stack([dn_pre * gh_n * r * (1 - r), (h_prev - n) * z * (1 - z), dn_pre * r], dim=2)
         bsz, t_len, d = hs.shape
