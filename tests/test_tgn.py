@@ -215,7 +215,25 @@ def test_gru_loop_equals_torch_gru_with_its_gradients(shape):
     assert results["torch"][0].shape == (bsz, t_len, d)
     for got, want in zip(results["loop"], results["torch"]):
         torch.testing.assert_close(got, want)
-    torch.testing.assert_close(gru(x, module), results["loop"][0])  # "auto" is the loop on the CPU
+    torch.testing.assert_close(gru(x, module), results["loop"][0])  # "auto" is the loop on the CPU when training
+
+
+def test_gru_auto_takes_the_loop_to_train_and_the_module_to_evaluate(monkeypatch):
+    module = torch.nn.GRU(3, 4, batch_first=True)
+    x = torch.randn(2, 5, 3)
+    calls = []
+    monkeypatch.setattr(_GRUScan, "apply", lambda *a: calls.append("loop") or torch.zeros(2, 5, 4))
+    gru(x, module)  # the module's weights require grad: a backward may follow
+    assert calls == ["loop"]
+    with torch.no_grad():
+        out = gru(x, module)
+    assert calls == ["loop"] and out.shape == (2, 5, 4)
+    torch.testing.assert_close(out, module(x)[0].detach())
+    module.requires_grad_(False)
+    gru(x, module)  # nothing to differentiate
+    assert calls == ["loop"]
+    gru(x, module, "loop")  # an explicit method is obeyed
+    assert calls == ["loop", "loop"]
 
 
 def test_gru_loop_backward_passes_gradcheck_and_refuses_what_it_does_not_run():
