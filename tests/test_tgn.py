@@ -7,6 +7,7 @@ from torch.nn import functional as F
 
 from tgnlib.tgn import TGNConfig, TGNLanguageModel
 from tgnlib.tgn.attention import CausalSelfAttention, attend_rows
+from tgnlib.tgn import gru_kernel
 from tgnlib.tgn.inertial import _GRUScan, gru, parallel_scan, scan, sequential_scan
 from tgnlib.tgn.model import TGNBlock
 
@@ -215,25 +216,35 @@ def test_gru_loop_equals_torch_gru_with_its_gradients(shape):
     assert results["torch"][0].shape == (bsz, t_len, d)
     for got, want in zip(results["loop"], results["torch"]):
         torch.testing.assert_close(got, want)
-    torch.testing.assert_close(gru(x, module), results["loop"][0])  # "auto" is the loop on the CPU when training
+    torch.testing.assert_close(gru(x, module), results["loop"][0])  # "auto" is a loop on the CPU when training
 
 
-def test_gru_auto_takes_the_loop_to_train_and_the_module_to_evaluate(monkeypatch):
+@pytest.mark.parametrize("builds", [True, False])
+def test_gru_auto_takes_a_loop_to_train_and_the_module_to_evaluate(monkeypatch, builds):
     module = torch.nn.GRU(3, 4, batch_first=True)
     x = torch.randn(2, 5, 3)
     calls = []
     monkeypatch.setattr(_GRUScan, "apply", lambda *a: calls.append("loop") or torch.zeros(2, 5, 4))
+    monkeypatch.setattr(gru_kernel.GRUKernelScan, "apply", lambda *a: calls.append("compiled") or torch.zeros(2, 5, 4))
+    monkeypatch.setattr(gru_kernel, "load", lambda: object() if builds else None)
+    train = "compiled" if builds else "loop"
     gru(x, module)  # the module's weights require grad: a backward may follow
-    assert calls == ["loop"]
+    assert calls == [train]
     with torch.no_grad():
         out = gru(x, module)
-    assert calls == ["loop"] and out.shape == (2, 5, 4)
+    assert calls == [train] and out.shape == (2, 5, 4)
     torch.testing.assert_close(out, module(x)[0].detach())
     module.requires_grad_(False)
     gru(x, module)  # nothing to differentiate
-    assert calls == ["loop"]
+    assert calls == [train]
     gru(x, module, "loop")  # an explicit method is obeyed
-    assert calls == ["loop", "loop"]
+    assert calls == [train, "loop"]
+    if builds:
+        gru(x, module, "compiled")
+        assert calls == [train, "loop", "compiled"]
+    else:
+        with pytest.raises(RuntimeError, match="could not be built"):
+            gru(x, module, "compiled")
 
 
 def test_gru_loop_backward_passes_gradcheck_and_refuses_what_it_does_not_run():

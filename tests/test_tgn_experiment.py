@@ -47,7 +47,7 @@ def test_a_task_sampler_is_keyed_by_its_settings_so_its_runs_are_found_again(tmp
 def test_run_folders_key_on_the_training_code_not_the_analysis(tmp_path, monkeypatch):
     a = run_dir(tmp_path, "tgn", MODEL, TRAIN, TOKENS)
     names = {p.name for p in experiment.TRAINING_CODE}
-    assert {"model.py", "train.py", "training.py", "attention.py", "inertial.py"} <= names
+    assert {"model.py", "train.py", "training.py", "attention.py", "inertial.py", "gru_kernel.py"} <= names
     assert not names & {"evaluate.py", "experiment.py", "probe.py"}
     monkeypatch.setattr(experiment, "TRAINING_CODE", experiment.TRAINING_CODE[1:])
     assert a != run_dir(tmp_path, "tgn", MODEL, TRAIN, TOKENS)

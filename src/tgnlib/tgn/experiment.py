@@ -28,7 +28,8 @@ from .train import TrainConfig, train
 # fingerprints these, so an edit to the evaluation or to this module keeps trained runs (the loop's periodic
 # validation loss is computed by evaluate.py, left out on purpose: it is logged, it does not steer training)
 _HERE = Path(__file__).parent
-TRAINING_CODE = (*(_HERE / f for f in ("config.py", "model.py", "attention.py", "inertial.py", "train.py", "recall.py", "mqar.py")),
+TRAINING_CODE = (*(_HERE / f for f in ("config.py", "model.py", "attention.py", "inertial.py", "gru_kernel.py", "train.py", "recall.py",
+                                        "mqar.py")),
                  _HERE.parent / "training.py")
 
 

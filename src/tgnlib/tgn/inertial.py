@@ -3,8 +3,10 @@
 The GRU is ``torch.nn.GRU``'s, weights and equations; on a CPU it runs through :func:`gru`, which
 computes the input products of all steps at once and the recurrence as a loop with a hand-written
 backward (:class:`_GRUScan`), because autograd through ``torch.nn.GRU`` on a CPU replays every step's
-operations one by one and made the GRU most of a TGN's training step. The module itself stays the
-reference path (and the GPU one, cuDNN); tests compare the two.
+operations one by one and made the GRU most of a TGN's training step. Where a C++ compiler is found the
+loop runs compiled (:mod:`tgnlib.tgn.gru_kernel`: the same numbers up to float rounding, as between
+thread counts, so a run keeps its key). The module itself stays the reference path (and the GPU one,
+cuDNN); tests compare the three.
 
 Mamba-like recurrence (Gu and Dao 2023, simplified; plain PyTorch). For each channel c and state n::
 
@@ -34,6 +36,8 @@ import math
 import torch
 from torch import nn
 from torch.autograd.function import once_differentiable
+
+from . import gru_kernel
 
 
 def parallel_scan(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
@@ -258,7 +262,7 @@ class _GRUScan(torch.autograd.Function):
         return dgi, flat.t() @ h_prev.reshape(-1, d), flat.sum(0)
 
 
-GRU_METHODS = ("auto", "torch", "loop")
+GRU_METHODS = ("auto", "torch", "loop", "compiled")
 
 
 def gru(x: torch.Tensor, module: nn.GRU, method: str = "auto") -> torch.Tensor:
@@ -269,14 +273,17 @@ def gru(x: torch.Tensor, module: nn.GRU, method: str = "auto") -> torch.Tensor:
     x : torch.Tensor, shape (B, T, D_in)
     module : torch.nn.GRU
         One layer, unidirectional, ``batch_first=True``, with biases: its weights are used as they are.
-    method : {"auto", "torch", "loop"}, default "auto"
+    method : {"auto", "torch", "loop", "compiled"}, default "auto"
         ``"torch"``: the module itself (the reference; cuDNN on a GPU). ``"loop"``: the input products
-        for all steps at once, then the recurrence as a loop with the hand-written backward of
+        for all steps at once, then the recurrence as a Python loop with the hand-written backward of
         :class:`_GRUScan` (same numbers up to rounding, tested; its forward + backward at (8, 256, 64) is
-        1.5x faster on one CPU thread and 2.6x on two, ``benchmarks/bench_tgn.py``). ``"auto"``: the
-        loop on the CPU when a gradient will flow through it (training), else the module: without a
-        backward to save, torch's compiled loop is faster (forward alone at (8, 256, 64) 2.7x, at
-        (8, 256, 256) 1.4x, one thread), and on other devices the module.
+        1.5x faster on one CPU thread and 2.6x on two, ``benchmarks/bench_tgn.py``). ``"compiled"``: the
+        same equations as C++ loops (:mod:`tgnlib.tgn.gru_kernel`, built on first use; 4.4x faster than
+        the Python loop there); an error where they cannot be built. ``"auto"``: on the CPU when a
+        gradient will flow through it (training), the compiled loops where they build, else the Python
+        loop; otherwise the module: without a backward to save, torch's own loop is fast (forward alone
+        at (8, 256, 64) 2.7x the Python loop, at (8, 256, 256) 1.4x, one thread), and on other devices
+        the module.
 
     Returns
     -------
@@ -290,6 +297,10 @@ def gru(x: torch.Tensor, module: nn.GRU, method: str = "auto") -> torch.Tensor:
     if method == "torch" or (method == "auto" and (x.device.type != "cpu" or not needs_grad)):
         return module(x)[0]
     gi = nn.functional.linear(x, module.weight_ih_l0, module.bias_ih_l0)  # (B, T, 3D), every step at once
+    if method == "compiled" and gru_kernel.load() is None:
+        raise RuntimeError("method='compiled' needs the C++ loop of tgnlib.tgn.gru_kernel, which could not be built here")
+    if method == "compiled" or (method == "auto" and gru_kernel.load() is not None):
+        return gru_kernel.GRUKernelScan.apply(gi, module.weight_hh_l0, module.bias_hh_l0)
     return _GRUScan.apply(gi, module.weight_hh_l0, module.bias_hh_l0)
 
 
